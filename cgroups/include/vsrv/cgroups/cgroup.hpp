@@ -1,0 +1,79 @@
+// One cgroup per server: one interface, two backends (v2 unified; v1/hybrid)
+// chosen at run time by what is mounted.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vsrv::cgroups {
+
+struct MemoryResources {
+  std::optional<int64_t> limit;        // bytes; -1 = unlimited
+  std::optional<int64_t> reservation;  // bytes
+  std::optional<int64_t> swap;         // memory+swap bytes (OCI semantics); -1 = unlimited
+  std::optional<bool> disable_oom_killer;
+  std::optional<uint64_t> swappiness;
+};
+struct CpuResources {
+  std::optional<uint64_t> shares;
+  std::optional<int64_t> quota;  // microseconds per period; -1 = unlimited
+  std::optional<uint64_t> period;
+  std::optional<uint64_t> burst;
+  std::optional<std::string> cpus;  // cpuset, e.g. "0-1"
+  std::optional<std::string> mems;
+  std::optional<bool> idle;
+};
+struct PidsResources {
+  std::optional<int64_t> limit;  // -1 or 0 = unlimited
+};
+struct Resources {
+  MemoryResources memory;
+  CpuResources cpu;
+  PidsResources pids;
+  std::map<std::string, std::string> unified;  // raw v2 files
+};
+
+enum class Backend { kV1, kV2 };
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+
+  // Creates the cgroup. A relative path (OCI cgroupsPath "vsrv/ID") is nested
+  // under the calling process's own cgroup in every hierarchy; an absolute
+  // one is taken as given (relative to each hierarchy's mount). Fails if it
+  // exists already. Throws vsrv::Error.
+  static std::unique_ptr<Cgroup> create(const std::string& path);
+  // Reopens a cgroup from the directories recorded by dirs() (e.g. in state).
+  static std::unique_ptr<Cgroup> load(const std::vector<std::string>& dirs);
+  // Which backend this host uses.
+  static Backend host_backend();
+
+  virtual Backend backend() const = 0;
+  // Absolute directories of this cgroup in every hierarchy it lives in.
+  virtual std::vector<std::string> dirs() const = 0;
+  // Moves pid into the cgroup in every hierarchy.
+  virtual void add(pid_t pid) = 0;
+  // An O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP),
+  // or -1 when that cannot place the process in every hierarchy (v1).
+  virtual int clone_into_fd() const = 0;
+  // Every process in the cgroup (and its descendants).
+  virtual std::vector<pid_t> pids() const = 0;
+  // Sends sig to every process; for SIGKILL, returns once the cgroup is empty.
+  virtual void kill_all(int sig) = 0;
+  virtual void freeze() = 0;  // returns once frozen
+  virtual void thaw() = 0;
+  virtual bool frozen() const = 0;
+  // Applies limits; a limit that cannot be applied is an error naming it.
+  virtual void apply(const Resources& resources) = 0;
+  // Removes every directory (retries EBUSY briefly). Missing dirs are fine.
+  virtual void remove() = 0;
+};
+
+}  // namespace vsrv::cgroups

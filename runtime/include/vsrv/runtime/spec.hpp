@@ -1,0 +1,89 @@
+// The typed model of a server spec: the OCI runtime spec fields vsrv uses,
+// plus the vsrv: section. Parsed from YAML or JSON by one parser.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vsrv/cgroups/cgroup.hpp"
+#include "vsrv/isolation/namespaces.hpp"
+#include "vsrv/isolation/process.hpp"
+#include "vsrv/rootfs/mount_tree.hpp"
+
+namespace vsrv::spec {
+
+struct Process {
+  bool terminal = false;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  isolation::User user;
+  std::vector<isolation::Rlimit> rlimits;
+  std::optional<isolation::Capabilities> capabilities;  // empty: none at all
+  bool no_new_privileges = false;
+  std::optional<int> oom_score_adj;
+};
+
+struct Root {
+  std::string path = "rootfs";  // relative to the bundle, or absolute
+  bool readonly = false;
+};
+
+struct Hook {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<int> timeout;
+};
+struct Hooks {
+  std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart,
+      poststop;
+};
+
+struct Linux {
+  std::vector<isolation::Namespace> namespaces;
+  std::vector<isolation::IdMap> uid_mappings;
+  std::vector<isolation::IdMap> gid_mappings;
+  std::string cgroups_path;  // empty: "vsrv/<id>"
+  cgroups::Resources resources;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::string rootfs_propagation;
+  std::map<std::string, std::string> sysctl;
+  std::optional<isolation::Seccomp> seccomp;
+};
+
+struct Network {
+  std::string mode = "none";  // none | host | bridge | routed | ns
+  std::string address;        // "auto" or CIDR
+  std::string path;           // mode ns
+};
+
+// What OCI has no field for.
+struct VsrvSection {
+  std::string template_name;  // "template"
+  Network network;
+  bool onboot = false;
+  std::string restart = "no";  // no | on-reboot | always
+  bool idmap_auto = false;
+  std::optional<int> stop_signal;  // signal number
+};
+
+struct Spec {
+  std::string oci_version = "1.0.2";
+  Root root;
+  Process process;
+  std::string hostname;
+  std::vector<rootfs::Mount> mounts;
+  Linux linux;
+  Hooks hooks;
+  std::map<std::string, std::string> annotations;
+  VsrvSection vsrv;
+
+  bool has_namespace(isolation::NsType type) const;
+};
+
+}  // namespace vsrv::spec

@@ -1,0 +1,44 @@
+// Parsing and validating specs. All errors are found before any side effect.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vsrv/runtime/spec.hpp"
+
+namespace vsrv::spec {
+
+struct ParseResult {
+  Spec spec;
+  std::vector<std::string> warnings;  // unknown properties: "config.yaml:3: foo: unknown property, ignored"
+};
+
+// Parses YAML or JSON text (JSON is read by the same YAML parser). `source`
+// names the file in messages. Throws vsrv::Error(kUsage) with exactly one line:
+//   "<source>:<line>: <field.path>: <what is wrong>"
+// e.g. "config.yaml:7: process.args: must be a non-empty list of strings".
+ParseResult parse(const std::string& text, const std::string& source);
+// Reads and parses a file; the message names the file's basename as source.
+ParseResult parse_file(const std::string& path);
+
+// Checks that need the whole spec (duplicate namespaces, mappings required by
+// a user namespace, ...). parse() calls it; exposed for specs built in code.
+void validate(const Spec& spec, const std::string& source);
+
+// Sizes: "256Mi", "1G", "512k", "1024" (bytes); -1 for unlimited. Throws
+// std::invalid_argument on a bad size.
+int64_t parse_size(const std::string& text);
+
+// Server ids: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. Throws vsrv::Error(kUsage):
+// "invalid server id \"../x\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}".
+void validate_id(const std::string& id);
+
+// The default spec: a busybox shell (sh) from the "busybox" template, every
+// namespace but user, default mounts, masked and read-only paths, default
+// capabilities, no_new_privs, the default seccomp profile.
+Spec default_spec();
+// The same as a commented YAML document, and as an OCI config.json.
+std::string default_spec_yaml();
+std::string default_spec_json();
+
+}  // namespace vsrv::spec

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of vsrv from Debian 12's archive.
+set -euo pipefail
+pkgs=(
+  build-essential cmake pkg-config git
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libseccomp-dev libcap-dev catch2
+  libarchive-dev libnl-3-dev libnl-route-3-dev
+  busybox-static runc util-linux procps iproute2 tmux
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -71,9 +71,12 @@ struct Seccomp {
   std::vector<std::string> flags;          // SECCOMP_FILTER_FLAG_*
   std::vector<SeccompRule> syscalls;
 };
+// SCMP_ACT_NOTIFY is not "known": vsrv has no notify listener.
 bool seccomp_action_known(std::string_view action);
 bool seccomp_op_known(std::string_view op);
 bool seccomp_arch_known(std::string_view arch);
+// SECCOMP_FILTER_FLAG_TSYNC, _LOG and _SPEC_ALLOW (what libseccomp 2.5 can set).
+bool seccomp_flag_known(std::string_view flag);
 // The built-in default profile (an allow-list, as container engines ship).
 Seccomp default_seccomp();
 // Compiles and loads the filter into the calling thread. Syscall names this

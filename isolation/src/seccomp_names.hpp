@@ -1,0 +1,14 @@
+// Internal: OCI seccomp names to libseccomp values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vsrv::isolation {
+
+std::optional<uint32_t> seccomp_arch_token(std::string_view name);  // SCMP_ARCH_*
+std::optional<int> seccomp_op_value(std::string_view name);         // enum scmp_compare
+std::optional<int> seccomp_flag_attr(std::string_view name);        // enum scmp_filter_attr
+
+}  // namespace vsrv::isolation

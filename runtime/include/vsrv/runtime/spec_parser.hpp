@@ -10,7 +10,8 @@ namespace vsrv::spec {
 
 struct ParseResult {
   Spec spec;
-  std::vector<std::string> warnings;  // unknown properties: "config.yaml:3: foo: unknown property, ignored"
+  std::vector<std::string>
+      warnings;  // unknown properties: "config.yaml:3: foo: unknown property, ignored"
 };
 
 // Parses YAML or JSON text (JSON is read by the same YAML parser). `source`
@@ -40,5 +41,9 @@ Spec default_spec();
 // The same as a commented YAML document, and as an OCI config.json.
 std::string default_spec_yaml();
 std::string default_spec_json();
+
+// Any spec as a pretty OCI config.json (with the vsrv section); parse() reads
+// it back to the same model.
+std::string to_json(const Spec& spec);
 
 }  // namespace vsrv::spec

@@ -1,0 +1,281 @@
+// The spec parser: YAML and JSON (read as YAML flow syntax) into spec::Spec.
+// This file holds the top level, process, root, mounts, hooks and the vsrv:
+// section; spec_parser_linux.cpp holds linux:.
+#include "vsrv/runtime/spec_parser.hpp"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+
+#include "spec_parser_reader.hpp"
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/file.hpp"
+
+namespace vsrv::spec {
+namespace {
+
+using detail::Ctx;
+using detail::Field;
+using detail::Obj;
+
+Field required(Ctx& ctx, Obj& obj, const Field& parent, const std::string& key) {
+  auto f = obj.get(key);
+  if (!f) ctx.fail(parent.line, detail::join_path(parent.path, key), "required");
+  return *f;
+}
+
+// umask is an octal mode: YAML users write 0022 or 0o022; JSON has only
+// decimal numbers (18), which never start with 0.
+uint32_t parse_umask(Ctx& ctx, const Field& f) {
+  if (f.node.IsScalar() && detail::is_plain(f.node)) {
+    std::string s = f.node.Scalar();
+    int base = 10;
+    if (s.rfind("0o", 0) == 0) {
+      s = s.substr(2);
+      base = 8;
+    } else if (s.size() > 1 && s[0] == '0') {
+      base = 8;
+    }
+    uint32_t value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+    if (!s.empty() && ec == std::errc() && end == s.data() + s.size() && value <= 0777) {
+      return value;
+    }
+  }
+  ctx.fail(f.line, f.path, "must be a file mode from 0 to 0777 (octal like 0022, or decimal)");
+}
+
+void parse_user(Ctx& ctx, const Field& field, isolation::User& user) {
+  Obj o(ctx, field);
+  if (auto f = o.get("uid")) user.uid = detail::uint32(ctx, *f);
+  if (auto f = o.get("gid")) user.gid = detail::uint32(ctx, *f);
+  if (auto f = o.get("umask")) user.umask = parse_umask(ctx, *f);
+  if (auto f = o.get("additionalGids")) {
+    for (const Field& g : detail::list(ctx, *f, "must be a list of group ids")) {
+      user.additional_gids.push_back(detail::uint32(ctx, g));
+    }
+  }
+  o.ignore("username");  // Windows only
+  o.finish();
+}
+
+void parse_process(Ctx& ctx, const Field& field, Process& p) {
+  Obj o(ctx, field);
+  if (auto f = o.get("terminal")) p.terminal = detail::boolean(ctx, *f);
+  if (auto f = o.get("args")) {
+    for (const Field& a : detail::list(ctx, *f, "must be a non-empty list of strings")) {
+      p.args.push_back(detail::str(ctx, a));
+    }
+  }
+  if (auto f = o.get("env")) p.env = detail::str_list(ctx, *f);
+  if (auto f = o.get("cwd")) p.cwd = detail::str(ctx, *f);
+  if (auto f = o.get("user")) parse_user(ctx, *f, p.user);
+  if (auto f = o.get("rlimits")) {
+    for (const Field& r : detail::list(ctx, *f, "must be a list of {type, soft, hard}")) {
+      Obj ro(ctx, r);
+      isolation::Rlimit rl;
+      rl.type = detail::str(ctx, required(ctx, ro, r, "type"));
+      rl.soft = detail::uint64(ctx, required(ctx, ro, r, "soft"));
+      rl.hard = detail::uint64(ctx, required(ctx, ro, r, "hard"));
+      ro.finish();
+      p.rlimits.push_back(rl);
+    }
+  }
+  if (auto f = o.get("capabilities")) {
+    Obj co(ctx, *f);
+    isolation::Capabilities caps;
+    if (auto c = co.get("bounding")) caps.bounding = detail::str_list(ctx, *c);
+    if (auto c = co.get("effective")) caps.effective = detail::str_list(ctx, *c);
+    if (auto c = co.get("permitted")) caps.permitted = detail::str_list(ctx, *c);
+    if (auto c = co.get("inheritable")) caps.inheritable = detail::str_list(ctx, *c);
+    if (auto c = co.get("ambient")) caps.ambient = detail::str_list(ctx, *c);
+    co.finish();
+    p.capabilities = caps;
+  }
+  if (auto f = o.get("noNewPrivileges")) p.no_new_privileges = detail::boolean(ctx, *f);
+  if (auto f = o.get("oomScoreAdj")) {
+    p.oom_score_adj = static_cast<int>(detail::int64(ctx, *f, -1000, 1000));
+  }
+  // The console is sized by whoever holds the terminal; commandLine is Windows only.
+  o.ignore("consoleSize");
+  o.ignore("commandLine");
+  for (const char* key :
+       {"apparmorProfile", "selinuxLabel", "ioPriority", "scheduler", "execCPUAffinity"}) {
+    o.unsupported(key);
+  }
+  o.finish();
+}
+
+void parse_root(Ctx& ctx, const Field& field, Root& root) {
+  Obj o(ctx, field);
+  if (auto f = o.get("path")) root.path = detail::str(ctx, *f);
+  if (auto f = o.get("readonly")) root.readonly = detail::boolean(ctx, *f);
+  o.finish();
+}
+
+void parse_mounts(Ctx& ctx, const Field& field, std::vector<rootfs::Mount>& mounts) {
+  for (const Field& m : detail::list(ctx, field, "must be a list of mounts")) {
+    Obj o(ctx, m);
+    rootfs::Mount mount;
+    mount.destination = detail::str(ctx, required(ctx, o, m, "destination"));
+    if (auto f = o.get("type")) mount.type = detail::str(ctx, *f);
+    if (auto f = o.get("source")) mount.source = detail::str(ctx, *f);
+    if (auto f = o.get("options")) mount.options = detail::str_list(ctx, *f);
+    o.unsupported("uidMappings");  // idmapped mounts
+    o.unsupported("gidMappings");
+    o.finish();
+    mounts.push_back(mount);
+  }
+}
+
+void parse_hook_list(Ctx& ctx, Obj& hooks, const std::string& key, std::vector<Hook>& out) {
+  auto field = hooks.get(key);
+  if (!field) return;
+  for (const Field& h : detail::list(ctx, *field, "must be a list of hooks")) {
+    Obj o(ctx, h);
+    Hook hook;
+    hook.path = detail::str(ctx, required(ctx, o, h, "path"));
+    if (auto f = o.get("args")) hook.args = detail::str_list(ctx, *f);
+    if (auto f = o.get("env")) hook.env = detail::str_list(ctx, *f);
+    if (auto f = o.get("timeout")) {
+      hook.timeout = static_cast<int>(detail::int64(ctx, *f, INT_MIN, INT_MAX));
+    }
+    o.finish();
+    out.push_back(hook);
+  }
+}
+
+void parse_hooks(Ctx& ctx, const Field& field, Hooks& hooks) {
+  Obj o(ctx, field);
+  parse_hook_list(ctx, o, "prestart", hooks.prestart);
+  parse_hook_list(ctx, o, "createRuntime", hooks.create_runtime);
+  parse_hook_list(ctx, o, "createContainer", hooks.create_container);
+  parse_hook_list(ctx, o, "startContainer", hooks.start_container);
+  parse_hook_list(ctx, o, "poststart", hooks.poststart);
+  parse_hook_list(ctx, o, "poststop", hooks.poststop);
+  o.finish();
+}
+
+// "SIGUSR1", "USR1", "usr1", "RTMIN+2" -> number; empty when unknown.
+std::optional<int> signal_from_name(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int sig = 1; sig < SIGRTMIN; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev && name == abbrev) return sig;
+  }
+  auto offset = [&](const std::string& prefix, int sign) -> std::optional<int> {
+    if (name == prefix) return 0;
+    if (name.size() < prefix.size() + 2 || name.rfind(prefix, 0) != 0) return std::nullopt;
+    if (name[prefix.size()] != (sign > 0 ? '+' : '-')) return std::nullopt;
+    int n = 0;
+    const char* begin = name.data() + prefix.size() + 1;
+    auto [end, ec] = std::from_chars(begin, name.data() + name.size(), n);
+    if (ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
+    return sign * n;
+  };
+  std::optional<int> sig;
+  if (auto n = offset("RTMIN", 1)) sig = SIGRTMIN + *n;
+  if (auto n = offset("RTMAX", -1)) sig = SIGRTMAX + *n;
+  if (sig && *sig >= SIGRTMIN && *sig <= SIGRTMAX) return sig;
+  return std::nullopt;
+}
+
+void parse_network(Ctx& ctx, const Field& field, Network& net) {
+  if (field.node.IsScalar()) {
+    net.mode = field.node.Scalar();
+    return;
+  }
+  if (!field.node.IsMap()) {
+    ctx.fail(field.line, field.path, "must be a mode (none, host, bridge, routed, ns) or a map");
+  }
+  Obj o(ctx, field);
+  if (auto f = o.get("mode")) net.mode = detail::str(ctx, *f);
+  if (auto f = o.get("address")) net.address = detail::str(ctx, *f);
+  if (auto f = o.get("path")) net.path = detail::str(ctx, *f);
+  o.finish();
+}
+
+void parse_vsrv(Ctx& ctx, const Field& field, VsrvSection& v) {
+  Obj o(ctx, field);
+  if (auto f = o.get("template")) v.template_name = detail::str(ctx, *f);
+  if (auto f = o.get("network")) parse_network(ctx, *f, v.network);
+  if (auto f = o.get("onboot")) v.onboot = detail::boolean(ctx, *f);
+  if (auto f = o.get("restart")) v.restart = detail::str(ctx, *f);
+  if (auto f = o.get("idmap")) {
+    const std::string s = f->node.IsScalar() ? f->node.Scalar() : "";
+    if (s == "auto") {
+      v.idmap_auto = true;
+    } else if (detail::is_plain(f->node) && (s == "false" || s == "False" || s == "FALSE")) {
+      v.idmap_auto = false;
+    } else {
+      ctx.fail(f->line, f->path, "must be auto or false");
+    }
+  }
+  if (auto f = o.get("stopSignal")) {
+    if (!f->node.IsScalar()) ctx.fail(f->line, f->path, "must be a signal name or number");
+    const std::string s = f->node.Scalar();
+    if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+      v.stop_signal = static_cast<int>(detail::int64(ctx, *f, 1, SIGRTMAX));
+    } else if (auto sig = signal_from_name(s)) {
+      v.stop_signal = *sig;
+    } else {
+      ctx.fail(f->line, f->path, "unknown signal \"" + s + "\"");
+    }
+  }
+  o.finish();
+}
+
+}  // namespace
+
+ParseResult parse(const std::string& text, const std::string& source) {
+  Ctx ctx;
+  ctx.source = source;
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.line < 0 ? 0 : e.mark.line + 1;
+    throw Error(ErrorKind::kUsage,
+                detail::format_message(source, line, "", "invalid YAML: " + e.msg));
+  }
+  if (!doc.IsDefined() || doc.IsNull()) {
+    ctx.fail(1, "top level", "must be a map of spec fields, the document is empty");
+  }
+  if (!doc.IsMap()) ctx.fail(doc, "top level", "must be a map of spec fields");
+
+  ParseResult result;
+  Spec& spec = result.spec;
+  const Field top{doc, "", detail::line_of(doc)};
+  ctx.lines[""] = top.line;
+  Obj o(ctx, top);
+  if (auto f = o.get("ociVersion")) spec.oci_version = detail::str(ctx, *f);
+  if (auto f = o.get("root")) parse_root(ctx, *f, spec.root);
+  if (auto f = o.get("process")) parse_process(ctx, *f, spec.process);
+  if (auto f = o.get("hostname")) spec.hostname = detail::str(ctx, *f);
+  if (auto f = o.get("mounts")) parse_mounts(ctx, *f, spec.mounts);
+  if (auto f = o.get("hooks")) parse_hooks(ctx, *f, spec.hooks);
+  if (auto f = o.get("annotations")) spec.annotations = detail::str_map(ctx, *f);
+  if (auto f = o.get("linux")) detail::parse_linux(ctx, *f, spec.linux);
+  if (auto f = o.get("vsrv")) parse_vsrv(ctx, *f, spec.vsrv);
+  o.unsupported("domainname");
+  for (const char* other_os : {"solaris", "windows", "vm", "zos"}) o.ignore(other_os);
+  o.finish();
+
+  detail::validate_with_lines(spec, source, &ctx.lines);
+  result.warnings = std::move(ctx.warnings);
+  return result;
+}
+
+ParseResult parse_file(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return parse(read_file(path), name);
+}
+
+}  // namespace vsrv::spec

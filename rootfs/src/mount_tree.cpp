@@ -1,0 +1,233 @@
+// build(): the whole mount tree of a server, in its own mount namespace.
+#include "vsrv/rootfs/mount_tree.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <string_view>
+
+#include "vsrv/base/error.hpp"
+#include "vsrv/rootfs/build_steps.hpp"
+#include "vsrv/rootfs/mount_api.hpp"
+#include "vsrv/rootfs/mount_options.hpp"
+#include "vsrv/rootfs/safe_path.hpp"
+
+namespace vsrv::rootfs {
+namespace {
+
+// Binds into /proc are refused except for the files lxcfs-style tools emulate.
+constexpr std::array<std::string_view, 8> kProcBindable{
+    "proc/stat",    "proc/meminfo",  "proc/cpuinfo", "proc/uptime",
+    "proc/loadavg", "proc/slabinfo", "proc/net/dev", "proc/sys/kernel/ns_last_pid"};
+
+std::string describe(const Mount& m) {
+  std::string out = "mount " + m.destination + " (" + m.type;
+  if (!m.source.empty() && m.source != m.type) out += " from " + m.source;
+  return out + ")";
+}
+
+// Building in the host's own mount namespace would make the host's mounts
+// private and litter them: refuse when we share pid 1's namespace.
+void require_own_namespace() {
+  char self[64], init[64];
+  ssize_t a = ::readlink("/proc/self/ns/mnt", self, sizeof(self));
+  ssize_t b = ::readlink("/proc/1/ns/mnt", init, sizeof(init));
+  if (a > 0 && b > 0 && std::string_view(self, a) == std::string_view(init, b)) {
+    throw Error("rootfs: refusing to build in the host's mount namespace");
+  }
+}
+
+struct RootPropagation {
+  unsigned long first;  // applied recursively to the whole tree before anything else
+  uint64_t last = 0;    // applied to the new "/" at the end (shared, unbindable)
+  bool last_recursive = false;
+};
+
+RootPropagation root_propagation(const std::string& name) {
+  if (name.empty()) return {MS_PRIVATE};
+  MountOptions o;
+  try {
+    o = parse_mount_options({name});
+  } catch (const Error&) {
+    o = {};
+  }
+  if (o.propagation == 0 || o.bind || o.attr_set || o.attr_clr || !o.params.empty()) {
+    throw Error(ErrorKind::kUsage, "rootfs propagation \"" + name + "\" is not a propagation");
+  }
+  switch (o.propagation) {
+    case MS_PRIVATE:
+      return {MS_PRIVATE};
+    case MS_SLAVE:
+      return {MS_SLAVE};
+    case MS_SHARED:  // a slave first, so nothing we mount reaches the host
+      return {MS_SLAVE, MS_SHARED, o.propagation_recursive};
+    default:
+      return {MS_PRIVATE, MS_UNBINDABLE, o.propagation_recursive};
+  }
+}
+
+std::string escape_lowerdir(const std::string& dir) {
+  std::string out;
+  for (char c : dir) {
+    if (c == ':' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The root mount: an overlay, or the directory bound onto itself so it is a
+// mount pivot_root can use. Returns an fd of its root.
+UniqueFd mount_root(const Plan& plan) {
+  if (plan.overlay.size() > 1) throw Error(ErrorKind::kUsage, "rootfs: at most one overlay");
+  UniqueFd place(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!place) throw SysError("rootfs " + plan.rootfs);
+  UniqueFd root;
+  if (plan.overlay.empty()) {
+    std::string what = "bind rootfs " + plan.rootfs;
+    root = clone_tree(place.get(), "", true, what);
+    attach(root.get(), place.get(), what);
+    return root;
+  }
+  const Overlay& o = plan.overlay.front();
+  if (o.lower.empty()) throw Error(ErrorKind::kUsage, "rootfs overlay: no lower directory");
+  std::string lower;
+  for (const auto& dir : o.lower) lower += (lower.empty() ? "" : ":") + escape_lowerdir(dir);
+  std::vector<MountOptions::Param> params{{"lowerdir", lower}};
+  if (!o.upper.empty()) {
+    params.push_back({"upperdir", o.upper});
+    params.push_back({"workdir", o.work});
+  }
+  std::string what = "mount overlay on " + plan.rootfs;
+  root = new_filesystem("overlay", "overlay", params, 0, what);
+  attach(root.get(), place.get(), what);
+  return root;
+}
+
+void check_destination(const Mount& m, const std::string& dest, bool bind) {
+  if (dest.empty()) throw Error(ErrorKind::kUsage, describe(m) + ": cannot mount over the root");
+  if (dest == "proc") {
+    if (m.type != "proc" || bind) {
+      throw Error(ErrorKind::kUsage, describe(m) + ": only proc can be mounted on /proc");
+    }
+  } else if (dest.rfind("proc/", 0) == 0) {
+    bool allowed = bind;
+    if (allowed) {
+      allowed = false;
+      for (auto p : kProcBindable) allowed = allowed || dest == p;
+    }
+    if (!allowed) throw Error(ErrorKind::kUsage, describe(m) + ": cannot mount inside /proc");
+  }
+}
+
+// /proc and /sys must be real directories of the rootfs: a symlink there
+// would move proc or sysfs somewhere masks do not reach (CVE-2019-16884,
+// CVE-2019-19921).
+void refuse_symlinked(int root, const std::string& dest, const std::string& what) {
+  if (dest != "proc" && dest != "sys") return;
+  struct stat st;
+  if (::fstatat(root, dest.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return;  // make_in_root creates it
+    throw SysError(what);
+  }
+  if (!S_ISDIR(st.st_mode)) throw Error(what + ": /" + dest + " is not a directory in the rootfs");
+}
+
+void mount_bind(int root, const Mount& m, const std::string& dest, const MountOptions& o,
+                const std::string& what) {
+  UniqueFd tree = clone_tree(AT_FDCWD, m.source, o.recursive, what);
+  // Set what was asked; clearing may hit flags the kernel locked (mounts
+  // inherited from a more privileged namespace): keep those as they are.
+  if (set_attrs(tree.get(), o.attr_set, o.attr_clr, 0, false) < 0) {
+    if (errno != EPERM || set_attrs(tree.get(), o.attr_set, 0, 0, false) < 0) {
+      throw SysError(what);
+    }
+  }
+  if (set_attrs(tree.get(), o.rec_attr_set, 0, 0, true) < 0) throw SysError(what);
+  struct stat st;
+  if (::fstat(tree.get(), &st) < 0) throw SysError(what);
+  NodeKind kind = S_ISDIR(st.st_mode) ? NodeKind::kDirectory : NodeKind::kFile;
+  UniqueFd target = make_in_root(root, dest, kind, what);
+  attach(tree.get(), target.get(), what);
+  if (set_attrs(tree.get(), 0, 0, o.propagation, o.propagation_recursive) < 0) {
+    throw SysError(what);
+  }
+}
+
+// Returns the new mount's fd (the root of the new filesystem).
+UniqueFd mount_filesystem(int root, const Mount& m, const std::string& dest, const MountOptions& o,
+                          const std::string& what) {
+  std::string type = m.type;
+  uint64_t attrs = o.attr_set;
+  if (type == "cgroup" || type == "cgroup2") {
+    // Always the unified hierarchy of the server's cgroup namespace; v1
+    // controllers are not exposed. Read-only unless asked otherwise.
+    type = "cgroup2";
+    if (!(o.attr_clr & MOUNT_ATTR_RDONLY)) attrs |= MOUNT_ATTR_RDONLY;
+  }
+  std::string source = m.source.empty() ? type : m.source;
+  UniqueFd mnt = new_filesystem(type, source, o.params, attrs, what);
+  UniqueFd target = make_in_root(root, dest, NodeKind::kDirectory, what);
+  if (o.tmpcopyup) copy_tree(target.get(), mnt.get(), what + ": tmpcopyup");
+  attach(mnt.get(), target.get(), what);
+  if (set_attrs(mnt.get(), o.rec_attr_set, 0, 0, true) < 0 ||
+      set_attrs(mnt.get(), 0, 0, o.propagation, o.propagation_recursive) < 0) {
+    throw SysError(what);
+  }
+  return mnt;
+}
+
+void mount_one(int root, const Mount& m) {
+  std::string what = describe(m);
+  MountOptions o = parse_mount_options(m.options);
+  bool bind = m.type == "bind" || o.bind;
+  std::string dest = clean_path(m.destination);
+  check_destination(m, dest, bind);
+  refuse_symlinked(root, dest, what);
+  if (o.remount) {
+    UniqueFd target = open_in_root(root, dest);
+    if (!target) throw SysError(what);
+    if (set_attrs(target.get(), o.attr_set, o.attr_clr, o.propagation, o.propagation_recursive) <
+        0) {
+      throw SysError(what);
+    }
+    return;
+  }
+  if (bind) return mount_bind(root, m, dest, o, what);
+  UniqueFd mnt = mount_filesystem(root, m, dest, o, what);
+  if (dest == "dev" && m.type == "tmpfs") populate_dev(mnt.get());
+}
+
+}  // namespace
+
+void build(const Plan& plan) {
+  RootPropagation propagation = root_propagation(plan.propagation);
+  if (plan.rootfs.empty() || plan.rootfs.front() != '/') {
+    throw Error(ErrorKind::kUsage, "rootfs path must be absolute: \"" + plan.rootfs + "\"");
+  }
+  require_own_namespace();
+  if (::mount(nullptr, "/", nullptr, MS_REC | propagation.first, nullptr) < 0) {
+    throw SysError("make / private");
+  }
+  {
+    UniqueFd root = mount_root(plan);
+    for (const auto& m : plan.mounts) mount_one(root.get(), m);
+    enter_root(root.get(), plan.no_pivot);
+  }
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw SysError("open /");
+  mask_paths(root.get(), plan.masked_paths);
+  readonly_paths(root.get(), plan.readonly_paths);
+  if (plan.readonly && set_attrs(root.get(), MOUNT_ATTR_RDONLY, 0, 0, false) < 0) {
+    throw SysError("make / read-only");
+  }
+  if (propagation.last != 0 &&
+      set_attrs(root.get(), 0, 0, propagation.last, propagation.last_recursive) < 0) {
+    throw SysError("set / propagation");
+  }
+}
+
+}  // namespace vsrv::rootfs

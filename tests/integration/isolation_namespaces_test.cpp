@@ -284,3 +284,41 @@ TEST_CASE("open_process_namespaces + join_process_namespaces enter a process's n
 TEST_CASE("open_process_namespaces of a missing process fails") {
   CHECK_THROWS_AS(open_process_namespaces(999999999), vsrv::Error);
 }
+
+TEST_CASE("join_process_namespaces enters a process's user namespace first") {
+  Pipe ready = Pipe::make();
+  Pipe go = Pipe::make();
+  pid_t pid = static_cast<pid_t>(
+      ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWUTS | SIGCHLD, 0, nullptr, nullptr, 0));
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::alarm(60);
+    go.write.reset();
+    if (!vsrv::test::wait_byte(go.read.get())) ::_exit(1);  // maps written
+    const char name[] = "vsrv-userns-target";
+    if (::sethostname(name, sizeof name - 1) < 0) ::_exit(2);
+    vsrv::test::send_byte(ready.write.get());
+    for (;;) ::pause();
+  }
+  ChildGuard target(pid);
+  ready.write.reset();
+  write_id_maps(pid, {{0, 100000, 65536}}, {{0, 100000, 65536}});
+  vsrv::test::send_byte(go.write.get());
+  REQUIRE(vsrv::test::wait_byte(ready.read.get()));
+  const auto user_ns = vsrv::test::ns_inode("/proc/" + std::to_string(pid) + "/ns/user");
+
+  ProcessNamespaces ns = open_process_namespaces(pid);
+  struct Closer {
+    ProcessNamespaces& ns;
+    ~Closer() { ns.close(); }
+  } closer{ns};
+  auto r = run_in_child([&] {
+    join_process_namespaces(ns, false);
+    expect(vsrv::test::ns_inode("/proc/self/ns/user") == user_ns, "not in the user namespace");
+    expect(hostname() == "vsrv-userns-target", "hostname " + hostname());
+    // Host uid 0 is not mapped in there.
+    expect(::getuid() == 65534, "uid " + std::to_string(::getuid()));
+  });
+  INFO(r.out);
+  CHECK(r.status == 0);
+}

@@ -111,8 +111,11 @@ void V1Cgroup::kill_all(int sig) {
   // Hybrid host: the cgroup2 directory holds every process too, and its
   // cgroup.kill kills them all at once (and reports emptiness by event).
   if (sig == SIGKILL && unified_ && v2_has_kill(*unified_)) {
-    v2_kill(*unified_);
-    if (pids().empty()) return;  // else someone left the cgroup2 directory: go on below
+    write_or_throw(join(*unified_, "cgroup.kill"), "1");
+    // Tasks stopped by the v1 freezer act on the SIGKILL once thawed.
+    if (find("freezer") && frozen()) thaw();
+    if (wait_events(*unified_, "populated", "0", 10000) && pids().empty()) return;
+    // Else someone left the cgroup2 directory: go on below.
   }
   bool was_frozen = frozen();
   bool can_freeze = find("freezer") || unified_;

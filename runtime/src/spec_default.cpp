@@ -187,7 +187,8 @@ ordered_json spec_json(const Spec& s) {
 // else a JSON string (which is valid YAML double-quoted style).
 std::string y(const std::string& s) {
   static const char* const kWords[] = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"};
-  bool plain = !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '/');
+  bool plain =
+      !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '/' || s[0] == '_');
   for (char c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '/' && c != '.' &&
         c != '-' && c != '=' && c != '+') {

@@ -231,6 +231,20 @@ void parse_vsrv(Ctx& ctx, const Field& field, VsrvSection& v) {
   o.finish();
 }
 
+// Whether 1-based line `line` of text starts with indentation holding a tab.
+bool tab_indented(const std::string& text, int line) {
+  size_t pos = 0;
+  for (int i = 1; i < line && pos != std::string::npos; ++i) {
+    pos = text.find('\n', pos);
+    if (pos != std::string::npos) ++pos;
+  }
+  if (line < 1 || pos == std::string::npos) return false;
+  for (; pos < text.size() && (text[pos] == ' ' || text[pos] == '\t'); ++pos) {
+    if (text[pos] == '\t') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ParseResult parse(const std::string& text, const std::string& source) {
@@ -241,8 +255,10 @@ ParseResult parse(const std::string& text, const std::string& source) {
     doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.line < 0 ? 0 : e.mark.line + 1;
-    throw Error(ErrorKind::kUsage,
-                detail::format_message(source, line, "", "invalid YAML: " + e.msg));
+    std::string what = "invalid YAML: " + e.msg;
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    if (tab_indented(text, line)) what += " (tabs cannot indent YAML; use spaces)";
+    throw Error(ErrorKind::kUsage, detail::format_message(source, line, "", what));
   }
   if (!doc.IsDefined() || doc.IsNull()) {
     ctx.fail(1, "top level", "must be a map of spec fields, the document is empty");

@@ -56,7 +56,9 @@ Obj::Obj(Ctx& ctx, const Field& field) : ctx_(ctx), field_(field) {
   if (!field.node.IsMap()) ctx.fail(field.line, field.path, "must be a map");
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     const YAML::Node key = it->first;
-    if (!key.IsScalar()) ctx.fail(key, field.path, "keys must be strings");
+    if (!key.IsScalar()) {
+      ctx.fail(key, field.path.empty() ? "top level" : field.path, "keys must be strings");
+    }
     const std::string name = key.Scalar();
     if (!keys_.emplace(name, key).second) {
       ctx.fail(key, join_path(field.path, name), "duplicate key");
@@ -79,8 +81,9 @@ void Obj::unsupported(const std::string& key) {
   auto it = keys_.find(key);
   if (it == keys_.end()) return;
   const YAML::Node value = field_.node[key];
-  const bool empty = !value.IsDefined() || value.IsNull() || value.size() == 0 ||
-                     (value.IsScalar() && value.Scalar().empty());
+  // size() is 0 for every scalar, so scalars are judged by their text.
+  const bool empty = !value.IsDefined() || value.IsNull() ||
+                     (value.IsScalar() ? value.Scalar().empty() : value.size() == 0);
   if (!empty) {
     ctx_.warn(line_of(it->second), join_path(field_.path, key),
               "not supported by vsrv yet, ignored");

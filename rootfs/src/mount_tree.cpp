@@ -2,8 +2,10 @@
 #include "vsrv/rootfs/mount_tree.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <array>
@@ -28,17 +30,6 @@ std::string describe(const Mount& m) {
   std::string out = "mount " + m.destination + " (" + m.type;
   if (!m.source.empty() && m.source != m.type) out += " from " + m.source;
   return out + ")";
-}
-
-// Building in the host's own mount namespace would make the host's mounts
-// private and litter them: refuse when we share pid 1's namespace.
-void require_own_namespace() {
-  char self[64], init[64];
-  ssize_t a = ::readlink("/proc/self/ns/mnt", self, sizeof(self));
-  ssize_t b = ::readlink("/proc/1/ns/mnt", init, sizeof(init));
-  if (a > 0 && b > 0 && std::string_view(self, a) == std::string_view(init, b)) {
-    throw Error("rootfs: refusing to build in the host's mount namespace");
-  }
 }
 
 struct RootPropagation {
@@ -157,16 +148,46 @@ void mount_bind(int root, const Mount& m, const std::string& dest, const MountOp
   }
 }
 
-// Returns the new mount's fd (the root of the new filesystem).
+bool same_namespace_as_init(const char* ns) {
+  char self[64], init[64];
+  std::string a_path = std::string("/proc/self/ns/") + ns, b_path = std::string("/proc/1/ns/") + ns;
+  ssize_t a = ::readlink(a_path.c_str(), self, sizeof(self));
+  ssize_t b = ::readlink(b_path.c_str(), init, sizeof(init));
+  return a > 0 && b > 0 && std::string_view(self, a) == std::string_view(init, b);
+}
+
+// The host's cgroup2 mount: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
+std::string host_cgroup2(const std::string& what) {
+  for (const char* path : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs fs;
+    if (::statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return path;
+  }
+  throw Error(what + ": the host has no cgroup2 mount to share");
+}
+
+// Returns the new mount's fd (the root of the new filesystem); invalid when
+// a host mount was shared instead.
 UniqueFd mount_filesystem(int root, const Mount& m, const std::string& dest, const MountOptions& o,
                           const std::string& what) {
   std::string type = m.type;
   uint64_t attrs = o.attr_set;
   if (type == "cgroup" || type == "cgroup2") {
-    // Always the unified hierarchy of the server's cgroup namespace; v1
-    // controllers are not exposed. Read-only unless asked otherwise.
+    // Always the unified hierarchy; v1 controllers are not exposed.
+    // Read-only unless asked otherwise.
     type = "cgroup2";
     if (!(o.attr_clr & MOUNT_ATTR_RDONLY)) attrs |= MOUNT_ATTR_RDONLY;
+    if (same_namespace_as_init("cgroup")) {
+      // A new cgroup2 mount made from the host's cgroup namespace would reset
+      // the host's root options (nsdelegate, memory_recursiveprot, ...):
+      // share the host's mount instead.
+      MountOptions bind = o;
+      bind.attr_set = attrs;
+      bind.recursive = false;
+      Mount host = m;
+      host.source = host_cgroup2(what);
+      mount_bind(root, host, dest, bind, what);
+      return UniqueFd();
+    }
   }
   std::string source = m.source.empty() ? type : m.source;
   UniqueFd mnt = new_filesystem(type, source, o.params, attrs, what);
@@ -199,6 +220,14 @@ void mount_one(int root, const Mount& m) {
   if (bind) return mount_bind(root, m, dest, o, what);
   UniqueFd mnt = mount_filesystem(root, m, dest, o, what);
   if (dest == "dev" && m.type == "tmpfs") populate_dev(mnt.get());
+}
+
+// Building in the host's own mount namespace would make the host's mounts
+// private and litter them: refuse when we share pid 1's namespace.
+void require_own_namespace() {
+  if (same_namespace_as_init("mnt")) {
+    throw Error("rootfs: refusing to build in the host's mount namespace");
+  }
 }
 
 }  // namespace

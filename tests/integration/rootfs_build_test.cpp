@@ -3,9 +3,11 @@
 // inside; failures come back as text through a pipe. The host's mount table
 // must be the same afterwards.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -55,7 +57,7 @@ bool dir_empty(const std::string& path) {
   return entries.status == 0 && entries.out.empty();
 }
 
-enum class Ns { kMount, kUserAndMount };
+enum class Ns { kMount, kMountOnly, kUserAndMount };
 
 // Runs fn in a child in a new mount namespace (or new user + mount
 // namespaces, root mapped to root); returns "OK" or what failed.
@@ -67,8 +69,11 @@ std::string in_child(const std::function<void()>& fn, Ns ns = Ns::kMount) {
     pipe.read.reset();
     std::string msg = "OK";
     try {
-      if (ns == Ns::kMount) {
-        if (::unshare(CLONE_NEWNS) < 0) throw vsrv::SysError("unshare");
+      if (ns == Ns::kMount || ns == Ns::kMountOnly) {
+        // Like the runtime's child: its own cgroup namespace too, unless the
+        // test is about sharing the host's.
+        int flags = CLONE_NEWNS | (ns == Ns::kMount ? CLONE_NEWCGROUP : 0);
+        if (::unshare(flags) < 0) throw vsrv::SysError("unshare");
       } else {
         if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) throw vsrv::SysError("unshare");
         vsrv::write_file("/proc/self/uid_map", "0 0 1");
@@ -450,4 +455,37 @@ TEST_CASE("user namespace: /dev nodes are bound from the host when mknod is refu
       Ns::kUserAndMount);
   CHECK(result == "OK");
   CHECK(mount_count() == before);
+}
+
+TEST_CASE("cgroup mount from the host's cgroup namespace shares the host's cgroup2 read-only") {
+  Rootfs root;
+  auto cgroup2_lines = [] {
+    std::string out;
+    for (const auto& l : vsrv::split(vsrv::read_file("/proc/self/mountinfo"), '\n')) {
+      if (l.find(" - cgroup2 ") != std::string::npos) out += l + "\n";
+    }
+    return out;
+  };
+  std::string host_before = cgroup2_lines();
+  REQUIRE_FALSE(host_before.empty());
+  size_t before = mount_count();
+  std::string result = in_child(
+      [&] {
+        Plan plan = default_plan(root.path);
+        plan.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid"}});
+        build(plan);
+        struct statfs fs;
+        expect(::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC,
+               "/sys/fs/cgroup is not cgroup2");
+        struct statvfs vfs;
+        expect(::statvfs("/sys/fs/cgroup", &vfs) == 0 && (vfs.f_flag & ST_RDONLY) &&
+                   (vfs.f_flag & ST_NOSUID),
+               "/sys/fs/cgroup is not ro,nosuid");
+        expect(err_of(::mkdir("/sys/fs/cgroup/vsrv-test", 0755)) == EROFS,
+               "cgroup mkdir did not fail EROFS");
+      },
+      Ns::kMountOnly);
+  CHECK(result == "OK");
+  CHECK(mount_count() == before);
+  CHECK(cgroup2_lines() == host_before);
 }

@@ -55,6 +55,7 @@ void parse_user(Ctx& ctx, const Field& field, isolation::User& user) {
   if (auto f = o.get("gid")) user.gid = detail::uint32(ctx, *f);
   if (auto f = o.get("umask")) user.umask = parse_umask(ctx, *f);
   if (auto f = o.get("additionalGids")) {
+    user.additional_gids.clear();
     for (const Field& g : detail::list(ctx, *f, "must be a list of group ids")) {
       user.additional_gids.push_back(detail::uint32(ctx, g));
     }
@@ -67,6 +68,7 @@ void parse_process(Ctx& ctx, const Field& field, Process& p) {
   Obj o(ctx, field);
   if (auto f = o.get("terminal")) p.terminal = detail::boolean(ctx, *f);
   if (auto f = o.get("args")) {
+    p.args.clear();
     for (const Field& a : detail::list(ctx, *f, "must be a non-empty list of strings")) {
       p.args.push_back(detail::str(ctx, a));
     }
@@ -75,6 +77,7 @@ void parse_process(Ctx& ctx, const Field& field, Process& p) {
   if (auto f = o.get("cwd")) p.cwd = detail::str(ctx, *f);
   if (auto f = o.get("user")) parse_user(ctx, *f, p.user);
   if (auto f = o.get("rlimits")) {
+    p.rlimits.clear();
     for (const Field& r : detail::list(ctx, *f, "must be a list of {type, soft, hard}")) {
       Obj ro(ctx, r);
       isolation::Rlimit rl;
@@ -87,7 +90,8 @@ void parse_process(Ctx& ctx, const Field& field, Process& p) {
   }
   if (auto f = o.get("capabilities")) {
     Obj co(ctx, *f);
-    isolation::Capabilities caps;
+    // Sets not written keep the base's (none when parsing from scratch).
+    isolation::Capabilities caps = p.capabilities.value_or(isolation::Capabilities{});
     if (auto c = co.get("bounding")) caps.bounding = detail::str_list(ctx, *c);
     if (auto c = co.get("effective")) caps.effective = detail::str_list(ctx, *c);
     if (auto c = co.get("permitted")) caps.permitted = detail::str_list(ctx, *c);
@@ -118,6 +122,7 @@ void parse_root(Ctx& ctx, const Field& field, Root& root) {
 }
 
 void parse_mounts(Ctx& ctx, const Field& field, std::vector<rootfs::Mount>& mounts) {
+  mounts.clear();
   for (const Field& m : detail::list(ctx, field, "must be a list of mounts")) {
     Obj o(ctx, m);
     rootfs::Mount mount;
@@ -135,6 +140,7 @@ void parse_mounts(Ctx& ctx, const Field& field, std::vector<rootfs::Mount>& moun
 void parse_hook_list(Ctx& ctx, Obj& hooks, const std::string& key, std::vector<Hook>& out) {
   auto field = hooks.get(key);
   if (!field) return;
+  out.clear();
   for (const Field& h : detail::list(ctx, *field, "must be a list of hooks")) {
     Obj o(ctx, h);
     Hook hook;
@@ -245,9 +251,7 @@ bool tab_indented(const std::string& text, int line) {
   return false;
 }
 
-}  // namespace
-
-ParseResult parse(const std::string& text, const std::string& source) {
+ParseResult parse_onto(const std::string& text, const std::string& source, const Spec* base) {
   Ctx ctx;
   ctx.source = source;
   YAML::Node doc;
@@ -261,11 +265,13 @@ ParseResult parse(const std::string& text, const std::string& source) {
     throw Error(ErrorKind::kUsage, detail::format_message(source, line, "", what));
   }
   if (!doc.IsDefined() || doc.IsNull()) {
-    ctx.fail(1, "top level", "must be a map of spec fields, the document is empty");
+    if (!base) ctx.fail(1, "top level", "must be a map of spec fields, the document is empty");
+    doc = YAML::Node(YAML::NodeType::Map);  // nothing changes the base
   }
   if (!doc.IsMap()) ctx.fail(doc, "top level", "must be a map of spec fields");
 
   ParseResult result;
+  if (base) result.spec = *base;
   Spec& spec = result.spec;
   const Field top{doc, "", detail::line_of(doc)};
   ctx.lines[""] = top.line;
@@ -283,9 +289,19 @@ ParseResult parse(const std::string& text, const std::string& source) {
   for (const char* other_os : {"solaris", "windows", "vm", "zos"}) o.ignore(other_os);
   o.finish();
 
-  detail::validate_with_lines(spec, source, &ctx.lines);
+  detail::validate_with_lines(spec, source, &ctx.lines, base == nullptr);
   result.warnings = std::move(ctx.warnings);
   return result;
+}
+
+}  // namespace
+
+ParseResult parse(const std::string& text, const std::string& source) {
+  return parse_onto(text, source, nullptr);
+}
+
+ParseResult parse_over(const std::string& text, const std::string& source, const Spec& base) {
+  return parse_onto(text, source, &base);
 }
 
 ParseResult parse_file(const std::string& path) {

@@ -18,6 +18,7 @@ Field required(Ctx& ctx, Obj& obj, const Field& parent, const std::string& key) 
 }
 
 void parse_namespaces(Ctx& ctx, const Field& field, std::vector<isolation::Namespace>& out) {
+  out.clear();
   for (const Field& n : list(ctx, field, "must be a list of namespaces")) {
     Obj o(ctx, n);
     const Field type_field = required(ctx, o, n, "type");
@@ -34,6 +35,7 @@ void parse_namespaces(Ctx& ctx, const Field& field, std::vector<isolation::Names
 }
 
 void parse_mappings(Ctx& ctx, const Field& field, std::vector<isolation::IdMap>& out) {
+  out.clear();
   for (const Field& m : list(ctx, field, "must be a list of {containerID, hostID, size}")) {
     Obj o(ctx, m);
     isolation::IdMap map;
@@ -74,7 +76,8 @@ bool is_cpu_count(const YAML::Node& node) {
 void parse_cpu(Ctx& ctx, const Field& field, cgroups::CpuResources& cpu) {
   Obj o(ctx, field);
   if (auto f = o.get("shares")) cpu.shares = uint64(ctx, *f);
-  if (auto f = o.get("quota")) cpu.quota = int64(ctx, *f, INT64_MIN, INT64_MAX);
+  const auto quota_field = o.get("quota");
+  if (quota_field) cpu.quota = int64(ctx, *quota_field, INT64_MIN, INT64_MAX);
   if (auto f = o.get("period")) cpu.period = uint64(ctx, *f);
   if (auto f = o.get("burst")) cpu.burst = uint64(ctx, *f);
   if (auto f = o.get("mems")) cpu.mems = str(ctx, *f);
@@ -91,7 +94,7 @@ void parse_cpu(Ctx& ctx, const Field& field, cgroups::CpuResources& cpu) {
     // count instead (cpus: 0.5), turned into a quota over the period.
     if (is_cpu_count(f->node)) {
       const double count = std::strtod(f->node.Scalar().c_str(), nullptr);
-      if (cpu.quota) ctx.fail(f->line, f->path, "a CPU count cannot be combined with cpu.quota");
+      if (quota_field) ctx.fail(f->line, f->path, "a CPU count cannot be combined with cpu.quota");
       if (count <= 0) {
         ctx.fail(
             f->line, f->path,

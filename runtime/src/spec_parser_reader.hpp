@@ -94,6 +94,9 @@ inline bool is_plain(const YAML::Node& node) {
 void parse_linux(Ctx& ctx, const Field& field, Linux& out);
 
 // validate() with the line numbers recorded while parsing.
-void validate_with_lines(const Spec& spec, const std::string& source, const LineMap* lines);
+// process_required: the text itself must have a process section (not when
+// parsing over a base spec).
+void validate_with_lines(const Spec& spec, const std::string& source, const LineMap* lines,
+                         bool process_required);
 
 }  // namespace vsrv::spec::detail

@@ -108,8 +108,9 @@ bool seccomp_flag_known(const std::string& flag) {
 
 class Validator {
  public:
-  Validator(const Spec& spec, const std::string& source, const LineMap* lines)
-      : s_(spec), source_(source), lines_(lines) {}
+  Validator(const Spec& spec, const std::string& source, const LineMap* lines,
+            bool process_required)
+      : s_(spec), source_(source), lines_(lines), process_required_(process_required) {}
 
   void run() {
     top();
@@ -152,7 +153,7 @@ class Validator {
 
   void process() {
     const Process& p = s_.process;
-    if (lines_ && !lines_->count("process")) fail("process", "required");
+    if (process_required_ && lines_ && !lines_->count("process")) fail("process", "required");
     if (p.args.empty()) fail("process.args", "must be a non-empty list of strings");
     if (p.args[0].empty()) fail("process.args[0]", "must not be empty");
     if (!absolute(p.cwd)) fail("process.cwd", "must be an absolute path, got " + quote(p.cwd));
@@ -457,18 +458,20 @@ class Validator {
   const Spec& s_;
   const std::string& source_;
   const LineMap* lines_;
+  bool process_required_;
 };
 
 }  // namespace
 
-void validate_with_lines(const Spec& spec, const std::string& source, const LineMap* lines) {
-  Validator(spec, source, lines).run();
+void validate_with_lines(const Spec& spec, const std::string& source, const LineMap* lines,
+                         bool process_required) {
+  Validator(spec, source, lines, process_required).run();
 }
 
 }  // namespace detail
 
 void validate(const Spec& spec, const std::string& source) {
-  detail::validate_with_lines(spec, source, nullptr);
+  detail::validate_with_lines(spec, source, nullptr, false);
 }
 
 }  // namespace vsrv::spec

@@ -471,3 +471,58 @@ TEST_CASE("runc's own default config.json is accepted", "[spec][parser]") {
     CHECK(r.spec.linux.uid_mappings.size() == (rootless ? 1u : 0u));
   }
 }
+
+TEST_CASE("parse_over: a short YAML on top of the default spec", "[spec][parser]") {
+  const auto base = vsrv::spec::default_spec();
+  SECTION("the example of DESIGN.md") {
+    const auto r = vsrv::spec::parse_over(
+        "hostname: web1\n"
+        "vsrv: {template: busybox, network: {mode: bridge, address: auto}, idmap: auto}\n"
+        "process: {args: [httpd, -f, -p, \"8080\"], cwd: /}\n"
+        "linux:\n"
+        "  resources: {memory: {limit: 256Mi}, cpu: {cpus: 0.5}, pids: {limit: 128}}\n",
+        "web.yaml", base);
+    CHECK(r.warnings.empty());
+    const auto& s = r.spec;
+    CHECK(s.hostname == "web1");
+    CHECK(s.process.args == std::vector<std::string>{"httpd", "-f", "-p", "8080"});
+    CHECK(s.process.env == base.process.env);  // kept from the base
+    CHECK(s.process.capabilities->bounding == base.process.capabilities->bounding);
+    CHECK(s.linux.namespaces.size() == base.linux.namespaces.size());
+    CHECK(s.linux.seccomp->syscalls.size() == base.linux.seccomp->syscalls.size());
+    CHECK(s.mounts.size() == base.mounts.size());
+    CHECK(s.linux.resources.memory.limit == 256LL << 20);
+    CHECK(s.linux.resources.cpu.quota == 50000);
+    CHECK(s.linux.resources.pids.limit == 128);
+    CHECK(s.vsrv.network.mode == "bridge");
+    CHECK(s.vsrv.network.address == "auto");
+    CHECK(s.vsrv.idmap_auto);
+    // The same text alone is not a complete spec: no uts namespace.
+    CHECK_THROWS_WITH(parse("hostname: web1\nprocess: {args: [sh]}\n", "web.yaml"),
+                      "web.yaml:1: hostname: needs a uts namespace in linux.namespaces");
+  }
+  SECTION("lists are replaced whole, capability sets one by one") {
+    const auto s = vsrv::spec::parse_over(
+                       "mounts: [{destination: /proc, type: proc, source: proc}]\n"
+                       "process:\n  capabilities: {bounding: [CAP_KILL]}\n"
+                       "linux:\n  namespaces: [{type: pid}, {type: mount}, {type: uts}]\n",
+                       "x.yaml", base)
+                       .spec;
+    REQUIRE(s.mounts.size() == 1);
+    CHECK(s.mounts[0].options.empty());
+    CHECK(s.process.capabilities->bounding == std::vector<std::string>{"CAP_KILL"});
+    CHECK(s.process.capabilities->effective == base.process.capabilities->effective);
+    CHECK(s.linux.namespaces.size() == 3);
+    CHECK(s.process.args == base.process.args);
+  }
+  SECTION("an empty document is the base") {
+    const auto s = vsrv::spec::parse_over("# nothing\n", "x.yaml", base).spec;
+    CHECK(vsrv::spec::to_json(s) == vsrv::spec::to_json(base));
+  }
+  SECTION("errors still name the line") {
+    CHECK_THROWS_WITH(vsrv::spec::parse_over("vsrv: {}\nprocess: {cwd: x}\n", "x.yaml", base),
+                      "x.yaml:2: process.cwd: must be an absolute path, got \"x\"");
+    CHECK_THROWS_WITH(vsrv::spec::parse_over("process:\n  args: []\n", "x.yaml", base),
+                      "x.yaml:2: process.args: must be a non-empty list of strings");
+  }
+}

@@ -22,6 +22,14 @@ ParseResult parse(const std::string& text, const std::string& source);
 // Reads and parses a file; the message names the file's basename as source.
 ParseResult parse_file(const std::string& path);
 
+// Like parse(), but onto a copy of base (e.g. default_spec()): every field the
+// text sets replaces the base's value, maps merge field by field (writing
+// process.args keeps the base's env and capabilities), lists and
+// linux.seccomp are replaced whole. The result is validated as a whole, so a
+// short YAML like DESIGN.md's example (hostname without namespaces) is valid
+// over the default spec. process need not appear in the text.
+ParseResult parse_over(const std::string& text, const std::string& source, const Spec& base);
+
 // Checks that need the whole spec (duplicate namespaces, mappings required by
 // a user namespace, ...). parse() calls it; exposed for specs built in code.
 void validate(const Spec& spec, const std::string& source);

@@ -89,7 +89,11 @@ void write_new(int dir, const std::string& name, const std::string& data, mode_t
   UniqueFd fd(
       ::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) throw SysError("create " + name);
-  write_all(fd.get(), data.data(), data.size());
+  try {
+    write_all(fd.get(), data.data(), data.size());
+  } catch (const SysError& e) {
+    throw SysError("write " + name, e.err());
+  }
   if (::fchmod(fd.get(), mode) < 0) throw SysError("chmod " + name);
 }
 

@@ -215,6 +215,10 @@ TEST_CASE("default tree: pivot_root, /proc, /dev, ro /sys, masks, extra mounts")
     plan.mounts.push_back({"/data", "bind", data.path(), {"rbind", "ro", "nosuid"}});
     plan.mounts.push_back({"/scratch", "tmpfs", "tmpfs", {"size=1m", "mode=700"}});
     plan.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {}});
+    // A file source: the destination is created as an empty file first.
+    plan.mounts.push_back({"/etc/resolv.conf", "bind", data.path() + "/hello", {"bind", "ro"}});
+    // remount changes the flags of what is already there.
+    plan.mounts.push_back({"/scratch", "none", "", {"remount", "nosuid"}});
     auto t0 = std::chrono::steady_clock::now();
     build(plan);
     auto us =
@@ -230,6 +234,8 @@ TEST_CASE("default tree: pivot_root, /proc, /dev, ro /sys, masks, extra mounts")
     struct stat st;
     expect(::stat("/scratch", &st) == 0 && (st.st_mode & 0777) == 0700, "/scratch mode");
     vsrv::write_file_atomic("/scratch/f", "x");
+    expect(::statvfs("/scratch", &vfs) == 0 && (vfs.f_flag & ST_NOSUID), "remount nosuid");
+    expect(vsrv::read_file("/etc/resolv.conf") == "hi\n", "file bind");
     expect(::statvfs("/sys/fs/cgroup", &vfs) == 0 && (vfs.f_flag & ST_RDONLY),
            "cgroup not mounted read-only");
     expect(::access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "cgroup2 not mounted");

@@ -239,7 +239,7 @@ void build(const Plan& plan) {
   }
   require_own_namespace();
   if (::mount(nullptr, "/", nullptr, MS_REC | propagation.first, nullptr) < 0) {
-    throw SysError("make / private");
+    throw SysError("detach the mount tree from the host (propagation of /)");
   }
   {
     UniqueFd root = mount_root(plan);

@@ -1,0 +1,17 @@
+// Global options every command shares (DESIGN.md §3).
+#pragma once
+
+#include <string>
+
+namespace vsrv {
+
+struct GlobalOptions {
+  std::string root = "/run/vsrv";     // state: one dir per server
+  std::string data = "/var/lib/vsrv";  // templates and server storage
+  std::string log;                      // error log file (engines pass it)
+  std::string log_format = "text";      // text | json
+  bool debug = false;
+  bool systemd_cgroup = false;          // --systemd-cgroup: refused with a clear error
+};
+
+}  // namespace vsrv

@@ -1,0 +1,26 @@
+// Building a server up to the `created` state; shared by create and run.
+#pragma once
+
+#include "launch.hpp"
+#include "vsrv/runtime/server.hpp"
+
+namespace vsrv::runtime {
+
+// Who becomes the parent of the server's init.
+enum class Parent {
+  kMonitor,  // a small per-server monitor forked by vsrv (create, run -d)
+  kCaller,   // this vsrv process (run attached) or, once it exits, the caller's subreaper (engines)
+};
+
+struct Built {
+  State state;
+  Launched launched;  // valid with Parent::kCaller
+};
+
+// Every step has its undo: on failure nothing of the server is left.
+// attached: this process stays to serve the terminal (run without -d);
+// force_terminal: -t.
+Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent parent, bool attached,
+                   bool force_terminal);
+
+}  // namespace vsrv::runtime

@@ -1,0 +1,114 @@
+// kill, stop and delete.
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "prepare.hpp"
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/file.hpp"
+#include "vsrv/base/proc.hpp"
+#include "vsrv/cgroups/cgroup.hpp"
+#include "vsrv/runtime/server.hpp"
+
+namespace vsrv::runtime {
+
+namespace {
+
+// A pidfd for pid only if it is still the process that started at start_time.
+UniqueFd live_pidfd(pid_t pid, uint64_t start_time) {
+  if (pid <= 0) return UniqueFd();
+  UniqueFd fd(pidfd_open(pid));
+  if (!fd || !process_alive(pid, start_time)) return UniqueFd();
+  return fd;
+}
+
+// Waits until the process exits; false on timeout. timeout_ms < 0: forever.
+bool wait_exit(int pidfd, int timeout_ms) {
+  struct pollfd p = {pidfd, POLLIN, 0};
+  for (;;) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0;
+  }
+}
+
+void kill_everything(const State& st) {
+  if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->kill_all(SIGKILL);
+  if (UniqueFd fd = live_pidfd(st.pid, st.pid_start)) {
+    pidfd_send_signal(fd.get(), SIGKILL);
+    wait_exit(fd.get(), 5000);
+  }
+}
+
+}  // namespace
+
+void kill(const GlobalOptions& g, const std::string& id, int sig, bool all) {
+  StateStore store(g.root);
+  UniqueFd lock = store.lock(id);
+  State st = store.derive(store.read(id));
+  if (st.status == Status::kStopped || st.status == Status::kCreating)
+    throw Error(ErrorKind::kState, "server " + id + " is " + status_name(st.status) + ", not running");
+  if (all) {
+    cgroups::Cgroup::load(st.cgroup_dirs)->kill_all(sig);
+    return;
+  }
+  UniqueFd fd = live_pidfd(st.pid, st.pid_start);
+  if (!fd) throw Error(ErrorKind::kState, "server " + id + " is stopped, not running");
+  if (pidfd_send_signal(fd.get(), sig) < 0) throw SysError("kill " + id);
+}
+
+void stop(const GlobalOptions& g, const std::string& id, int timeout_seconds) {
+  StateStore store(g.root);
+  UniqueFd lock = store.lock(id);
+  State st = store.derive(store.read(id));
+  if (st.status == Status::kStopped) return;
+  UniqueFd fd = live_pidfd(st.pid, st.pid_start);
+  if (!fd) return;
+  auto cg = cgroups::Cgroup::load(st.cgroup_dirs);
+  if (st.status == Status::kPaused || cg->frozen()) cg->thaw();
+  if (st.status == Status::kCreated) {
+    pidfd_send_signal(fd.get(), SIGKILL);
+  } else {
+    pidfd_send_signal(fd.get(), st.stop_signal);
+  }
+  if (!wait_exit(fd.get(), timeout_seconds * 1000)) {
+    cg->kill_all(SIGKILL);
+    pidfd_send_signal(fd.get(), SIGKILL);
+    wait_exit(fd.get(), -1);
+  }
+}
+
+void remove(const GlobalOptions& g, const std::string& id, bool force) {
+  StateStore store(g.root);
+  struct stat sb;
+  if (::stat(store.dir(id).c_str(), &sb) < 0) {
+    if (force) return;
+    throw Error(ErrorKind::kState, "server " + id + " does not exist");
+  }
+  UniqueFd lock = store.lock(id);
+  State st;
+  bool have_state = true;
+  try {
+    st = store.derive(store.read(id));
+  } catch (const Error&) {
+    if (!force) throw;
+    have_state = false;  // a create killed before it wrote any state
+  }
+  if (have_state) {
+    if (st.status != Status::kStopped && st.status != Status::kCreated && !force)
+      throw Error(ErrorKind::kState, "server " + id + " is " + status_name(st.status) +
+                                         ": stop it first, or use delete --force");
+    if (st.status == Status::kCreating && !force)
+      throw Error(ErrorKind::kState, "server " + id + " is being created");
+    kill_everything(st);
+    // Let the monitor record the exit before its directory goes away.
+    if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
+    if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->remove();
+  }
+  remove_tree(server_data_dir(g, id));
+  store.remove(id);
+}
+
+}  // namespace vsrv::runtime

@@ -1,0 +1,226 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "build.hpp"
+#include "monitor.hpp"
+#include "prepare.hpp"
+#include "undo.hpp"
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/file.hpp"
+#include "vsrv/base/proc.hpp"
+#include "vsrv/cgroups/cgroup.hpp"
+
+namespace vsrv::runtime {
+
+namespace {
+
+std::string now_rfc3339() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[96];
+  std::snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
+  return out;
+}
+
+UniqueFd connect_console_socket(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw SysError("socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    throw Error(ErrorKind::kUsage, "--console-socket " + path + ": path too long");
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    throw SysError("--console-socket " + path);
+  return fd;
+}
+
+void kill_and_reap(pid_t pid, int pidfd) {
+  if (pidfd >= 0)
+    pidfd_send_signal(pidfd, SIGKILL);
+  else
+    ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The monitor side of a fork: launches the init, reports, then monitors.
+[[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
+                                UniqueFd output_read, int output_write, const std::string& exit_path,
+                                int log_fd) {
+  try {
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+      for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
+      ::close(devnull);
+    }
+    ::setsid();
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    Launched l = launch(cfg, cg);
+    if (output_write >= 0) ::close(output_write);
+    std::string ok = "OK " + std::to_string(l.pid) + " " + std::to_string(l.start_time);
+    write_all(report_fd, ok.data(), ok.size());
+    ::close(report_fd);
+    int out = l.pty_master ? l.pty_master.release() : output_read.release();
+    monitor_main(exit_path, l.pidfd.release(), out, log_fd);
+  } catch (const std::exception& e) {
+    std::string msg = std::string("E") + e.what();
+    try {
+      write_all(report_fd, msg.data(), msg.size());
+    } catch (...) {
+    }
+  }
+  ::_exit(1);
+}
+
+}  // namespace
+
+Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent parent, bool attached,
+                   bool force_terminal) {
+  Prepared p = prepare(g, req);
+  if (force_terminal) p.spec.process.terminal = true;
+  if (p.spec.process.terminal && parent == Parent::kCaller && req.console_socket.empty() &&
+      !attached)
+    throw Error(ErrorKind::kUsage,
+                "process.terminal: a terminal needs --console-socket, or run -t (attached)");
+  for (const auto& w : p.warnings) std::cerr << "vsrv: warning: " << w << "\n";
+
+  StateStore store(g.root);
+  store.create_dir(req.id);
+  UniqueFd lock;
+  try {
+    lock = store.lock(req.id);
+  } catch (...) {
+    store.remove(req.id);
+    throw;
+  }
+  Undo undo;
+  undo.push([store, id = req.id] { store.remove(id); });
+
+  State st;
+  st.id = req.id;
+  st.status = Status::kCreating;
+  st.creator_pid = ::getpid();
+  st.creator_start = process_start_time(st.creator_pid).value_or(0);
+  st.bundle = p.bundle;
+  st.rootfs = p.rootfs;
+  st.spec_source = p.source_name;
+  st.template_name = p.template_name;
+  st.created = now_rfc3339();
+  st.annotations = p.spec.annotations;
+  st.stop_signal = p.spec.vsrv.stop_signal.value_or(SIGTERM);
+  write_file_atomic(store.spec_path(req.id), p.source_text, 0600);
+  store.write(st);
+  if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
+
+  std::string data_dir = server_data_dir(g, req.id);
+  make_dirs(data_dir, 0700);
+  undo.push([data_dir] { remove_tree(data_dir); });
+  if (!p.template_name.empty()) {
+    for (const char* d : {"/upper", "/work", "/rootfs"}) make_dirs(data_dir + d, 0755);
+  }
+
+  std::string cg_path = p.spec.linux.cgroups_path.empty() ? "vsrv/" + req.id : p.spec.linux.cgroups_path;
+  std::shared_ptr<cgroups::Cgroup> cg = cgroups::Cgroup::create(cg_path);
+  undo.push([cg] {
+    cg->kill_all(SIGKILL);
+    cg->remove();
+  });
+  st.cgroup_dirs = cg->dirs();
+  store.write(st);
+  cg->apply(p.spec.linux.resources);
+
+  InitConfig cfg;
+  cfg.spec = &p.spec;
+  cfg.plan = mount_plan(g, req.id, p, req.no_pivot);
+  UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo) throw SysError("open exec.fifo");
+  cfg.fifo_fd = fifo.get();
+  UniqueFd console;
+  if (!req.console_socket.empty()) {
+    console = connect_console_socket(req.console_socket);
+    cfg.console_fd = console.get();
+  }
+
+  Built out;
+  if (parent == Parent::kCaller) {
+    cfg.send_pty_to_parent = p.spec.process.terminal && !console;
+    out.launched = launch(cfg, *cg);
+    undo.push([pid = out.launched.pid, pidfd = out.launched.pidfd.get()] { kill_and_reap(pid, pidfd); });
+    st.pid = out.launched.pid;
+    st.pid_start = out.launched.start_time;
+  } else {
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!devnull) throw SysError("open /dev/null");
+    Pipe output;
+    cfg.stdio.in = devnull.get();
+    if (p.spec.process.terminal) {
+      cfg.send_pty_to_parent = !console;
+    } else {
+      output = Pipe::make();
+      cfg.stdio.out = cfg.stdio.err = output.write.get();
+    }
+    std::string log_path = data_dir + "/console.log";
+    UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    if (!log) throw SysError("create " + log_path);
+    Pipe report = Pipe::make();
+    pid_t m = ::fork();
+    if (m < 0) throw SysError("fork monitor");
+    if (m == 0) {
+      lock.reset();
+      report.read.reset();
+      monitor_child(cfg, *cg, report.write.release(), std::move(output.read), output.write.release(),
+                    store.exit_path(req.id), log.release());
+    }
+    report.write.reset();
+    output = Pipe{};
+    std::string msg;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(report.read.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      msg.append(buf, static_cast<size_t>(n));
+    }
+    if (msg.rfind("OK ", 0) != 0) {
+      kill_and_reap(m, -1);
+      throw Error(msg.empty() ? "monitor exited during create" : msg.substr(1));
+    }
+    auto parts = split(msg.substr(3), ' ');
+    st.pid = std::stoi(parts.at(0));
+    st.pid_start = std::stoull(parts.at(1));
+    st.monitor_pid = m;
+    st.monitor_start = process_start_time(m).value_or(0);
+    undo.push([m] { kill_and_reap(m, -1); });
+  }
+  st.status = Status::kCreated;
+  st.creator_pid = 0;
+  st.creator_start = 0;
+  store.write(st);
+  if (!req.pid_file.empty()) write_file_atomic(absolute_path(req.pid_file), std::to_string(st.pid), 0644);
+  undo.dismiss();
+  out.state = st;
+  return out;
+}
+
+void create(const GlobalOptions& g, const CreateRequest& req) {
+  build_server(g, req, req.engine_mode() ? Parent::kCaller : Parent::kMonitor, false, false);
+}
+
+}  // namespace vsrv::runtime

@@ -1,0 +1,131 @@
+// The child side of a server's start: runs in the cloned process, inside its
+// new namespaces, and ends in execve of the user's process. Nothing here
+// re-executes vsrv; the vsrv binary is never reachable from the server.
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+#include <cstring>
+
+#include "launch.hpp"
+#include "process_setup.hpp"
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/file.hpp"
+#include "vsrv/isolation/namespaces.hpp"
+#include "vsrv/isolation/process.hpp"
+#include "vsrv/rootfs/mount_tree.hpp"
+
+namespace vsrv::runtime {
+
+namespace {
+
+using isolation::NsType;
+
+bool creates(const spec::Spec& s, NsType t) {
+  for (const auto& ns : s.linux.namespaces)
+    if (ns.type == t && ns.path.empty()) return true;
+  return false;
+}
+
+void dup_stdio(const Stdio& io) {
+  int fds[3] = {io.in, io.out, io.err};
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] < 0) continue;
+    if (::dup2(fds[i], i) < 0) throw SysError("set up standard stream " + std::to_string(i));
+  }
+}
+
+// Opens a pty pair from the server's own devpts instance; the slave becomes
+// the controlling terminal and standard streams, the master goes out.
+UniqueFd open_terminal() {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw SysError("open /dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw SysError("unlock pty");
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw SysError("open pty slave");
+  if (::setsid() < 0 && errno != EPERM) throw SysError("setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) throw SysError("set controlling terminal");
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave.get(), i) < 0) throw SysError("dup pty slave");
+  return master;
+}
+
+void report_error(int fd, const std::string& msg) {
+  if (fd < 0) return;
+  try {
+    send_message(fd, std::string(1, sync_msg::kError) + msg);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+[[noreturn]] void init_main(const InitConfig& cfg, int sync_fd) {
+  int report_fd = sync_fd;  // where errors go: the sync socket, then the exec fifo
+  bool fifo_phase = false;
+  try {
+    const spec::Spec& s = *cfg.spec;
+    close_fds_except({sync_fd, cfg.fifo_fd, cfg.console_fd, cfg.stdio.in, cfg.stdio.out, cfg.stdio.err});
+    Message go = recv_message(sync_fd);
+    if (go.data.size() != 1 || go.data[0] != sync_msg::kGo) ::_exit(1);  // parent gave up
+
+    if (creates(s, NsType::kUser)) {
+      if (::setresgid(0, 0, 0) < 0) throw SysError("become root of the user namespace (gid 0)");
+      if (::setresuid(0, 0, 0) < 0) throw SysError("become root of the user namespace (uid 0)");
+    }
+    isolation::join_namespace_paths(s.linux.namespaces);
+    // Joined after the parent placed us in our cgroup, so that cgroup is our root.
+    if (creates(s, NsType::kCgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
+      throw SysError("create cgroup namespace");
+    if (creates(s, NsType::kUts) && !s.hostname.empty()) isolation::set_hostname(s.hostname);
+    dup_stdio(cfg.stdio);
+    if (s.has_namespace(NsType::kMount)) rootfs::build(cfg.plan);
+    if (creates(s, NsType::kNetwork)) isolation::bring_up_loopback();
+    apply_process_limits(s.process);
+
+    if (s.process.terminal) {
+      UniqueFd master = open_terminal();
+      if (cfg.console_fd >= 0)
+        send_message(cfg.console_fd, "T", master.get());
+      else if (cfg.send_pty_to_parent)
+        send_message(sync_fd, "T", master.get());
+    } else if (::setsid() < 0 && errno != EPERM) {
+      throw SysError("setsid");
+    }
+    std::string exe = prepare_exec(s.process);
+
+    send_message(sync_fd, std::string(1, sync_msg::kReady));
+    // Block until `start` opens the fifo for reading. The fd is an O_PATH
+    // handle opened on the host side; reopen it through our own /proc.
+    std::string reopen = "/proc/self/fd/" + std::to_string(cfg.fifo_fd);
+    int w;
+    do {
+      w = ::open(reopen.c_str(), O_WRONLY | O_CLOEXEC);
+    } while (w < 0 && errno == EINTR);
+    if (w < 0) throw SysError("wait for start: open exec fifo");
+    ::close(cfg.fifo_fd);
+    ::close(sync_fd);
+    report_fd = w;
+    fifo_phase = true;
+    exec_process(s.process, exe, s.linux.seccomp);  // returns only on failure
+  } catch (const std::exception& e) {
+    if (fifo_phase) {
+      std::string msg = std::string(1, sync_msg::kError) + e.what();
+      try {
+        write_all(report_fd, msg.data(), msg.size());
+      } catch (...) {
+      }
+    } else {
+      report_error(report_fd, e.what());
+    }
+  }
+  ::_exit(1);
+}
+
+}  // namespace vsrv::runtime

@@ -1,0 +1,81 @@
+#include "monitor.hpp"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "vsrv/base/fd.hpp"
+#include "vsrv/base/file.hpp"
+
+namespace vsrv::runtime {
+
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 255;
+}
+
+namespace {
+
+// Copies what is readable now; false at EOF or error. A fixed buffer: the
+// monitor's memory does not grow with the output.
+bool copy_available(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;  // EOF, or EIO on a pty whose slave closed
+  if (to >= 0) {
+    try {
+      write_all(to, buf, static_cast<size_t>(n));
+    } catch (...) {
+      // A full disk must not stop us from reaping the init.
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+[[noreturn]] void monitor_main(const std::string& exit_path, int init_pidfd, int output_fd,
+                               int log_fd) {
+  ::malloc_trim(0);
+  UniqueFd log(log_fd);
+  struct pollfd fds[2] = {{init_pidfd, POLLIN, 0}, {output_fd, POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, output_fd >= 0 ? 2 : 1, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (!copy_available(output_fd, log.get())) fds[1].fd = -1;
+    }
+    if (fds[0].revents & POLLIN) break;
+  }
+  siginfo_t info = {};
+  int status = 0;
+  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(init_pidfd), &info, WEXITED) == 0)
+    status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  // Whatever the init wrote last; other processes may still hold the pipe,
+  // so read only what is there now.
+  if (output_fd >= 0) {
+    struct pollfd p = {output_fd, POLLIN, 0};
+    while (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && copy_available(output_fd, log.get())) {
+    }
+  }
+  try {
+    write_file_atomic(exit_path, std::to_string(status) + "\n", 0600);
+  } catch (...) {
+    // The server was deleted meanwhile.
+  }
+  // Orphans reparented to us (servers without a pid namespace).
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  ::_exit(0);
+}
+
+}  // namespace vsrv::runtime

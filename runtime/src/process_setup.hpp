@@ -1,0 +1,25 @@
+// The last steps before execve, shared by a server's init and by `exec`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vsrv/runtime/spec.hpp"
+
+namespace vsrv::runtime {
+
+// Closes every inherited fd except 0-2 and those in keep: the caller's lock
+// file and anything else of the host must not reach the server.
+void close_fds_except(std::vector<int> keep);
+
+// rlimits and oomScoreAdj.
+void apply_process_limits(const spec::Process& p);
+// chdir to process.cwd (verified to stay inside the root) and resolve
+// args[0] through PATH; returns the executable's path.
+std::string prepare_exec(const spec::Process& p);
+// user, groups, capabilities, no_new_privs, seccomp (last), close-on-exec
+// for every fd from 3, execve. Throws only on failure.
+void exec_process(const spec::Process& p, const std::string& exe,
+                  const std::optional<isolation::Seccomp>& seccomp);
+
+}  // namespace vsrv::runtime

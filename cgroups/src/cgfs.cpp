@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -129,6 +130,7 @@ bool wait_events(const std::string& dir, const std::string& key, const std::stri
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError("open " + path);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int polls = 0;
   for (;;) {
     // kernfs re-arms poll on each read, so a change after this read wakes the poll.
     if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw SysError("lseek " + path);
@@ -139,8 +141,14 @@ bool wait_events(const std::string& dir, const std::string& key, const std::stri
                     deadline - std::chrono::steady_clock::now())
                     .count();
     if (left <= 0) return false;
+    // The kernel sends at most one notification per file per 10 ms and
+    // delays the rest (cgroup_file_notify), so a change soon after the last
+    // one (kill right after add) is reported late: for the first 10 ms also
+    // re-read every millisecond.
+    int wait = ++polls <= 10 ? 1 : static_cast<int>(left);
     struct pollfd p = {fd.get(), POLLPRI, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) throw SysError("poll " + path);
+    if (::poll(&p, 1, std::min(wait, static_cast<int>(left))) < 0 && errno != EINTR)
+      throw SysError("poll " + path);
   }
 }
 

@@ -31,7 +31,7 @@ namespace {
 
 // The process to run: the server's spec process with the request's overrides.
 spec::Spec exec_spec(const StateStore& store, const State& st, const ExecRequest& req) {
-  spec::Spec s = spec::parse(read_file(store.spec_path(st.id)), st.spec_source).spec;
+  spec::Spec s = parse_server_spec(read_file(store.spec_path(st.id)), st.spec_source).spec;
   if (!req.process_file.empty()) {
     // An OCI process object, read by the one spec parser.
     std::string text = read_file(req.process_file);

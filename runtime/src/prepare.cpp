@@ -42,6 +42,12 @@ std::string absolute_path(const std::string& path) {
   return base + "/" + path;
 }
 
+spec::ParseResult parse_server_spec(const std::string& text, const std::string& source) {
+  bool json = source.size() >= 5 && source.compare(source.size() - 5, 5, ".json") == 0;
+  if (json) return spec::parse(text, source);
+  return spec::parse_over(text, source, spec::default_spec());
+}
+
 std::string server_data_dir(const GlobalOptions& g, const std::string& id) {
   return g.data + "/servers/" + id;
 }
@@ -68,7 +74,7 @@ Prepared prepare(const GlobalOptions& g, const CreateRequest& req) {
   }
   p.source_name = basename_of(spec_path);
   p.source_text = read_file(spec_path);
-  auto parsed = spec::parse(p.source_text, p.source_name);
+  auto parsed = parse_server_spec(p.source_text, p.source_name);
   p.spec = std::move(parsed.spec);
   p.warnings = std::move(parsed.warnings);
 

@@ -8,6 +8,7 @@
 #include "vsrv/runtime/options.hpp"
 #include "vsrv/runtime/server.hpp"
 #include "vsrv/runtime/spec.hpp"
+#include "vsrv/runtime/spec_parser.hpp"
 
 namespace vsrv::runtime {
 
@@ -24,6 +25,11 @@ struct Prepared {
 
 // Where a server's own data lives: DATA/servers/ID/{upper,work,rootfs,console.log}.
 std::string server_data_dir(const GlobalOptions& g, const std::string& id);
+
+// A server spec from a file's text: JSON (config.json) is taken as it is, as
+// OCI says; YAML is written by people and is read over the default spec, so
+// a short file says only what differs.
+spec::ParseResult parse_server_spec(const std::string& text, const std::string& source);
 
 Prepared prepare(const GlobalOptions& g, const CreateRequest& req);
 

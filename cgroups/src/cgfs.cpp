@@ -176,6 +176,7 @@ std::string make_cgroup_dirs(const std::string& base, const std::vector<std::str
                              std::string* deepest_existing) {
   std::string dir = base;
   std::string existing = base;
+  int restarts = 0;
   for (size_t i = 0; i < comps.size(); ++i) {
     dir = join(dir, comps[i]);
     bool last = i + 1 == comps.size();
@@ -185,6 +186,13 @@ std::string make_cgroup_dirs(const std::string& base, const std::vector<std::str
         continue;
       }
       if (errno == EEXIST) throw Error("cgroup " + dir + " exists already");
+      // A shared parent we found may have been removed meanwhile by another
+      // create's rollback: start again from the top (bounded).
+      if (errno == ENOENT && i > 0 && restarts++ < 3) {
+        dir = existing = base;
+        i = static_cast<size_t>(-1);
+        continue;
+      }
       throw SysError("mkdir " + dir);
     }
     rollback.created(dir);

@@ -120,11 +120,19 @@ void V1Cgroup::kill_all(int sig) {
   bool was_frozen = frozen();
   bool can_freeze = find("freezer") || unified_;
   for (int round = 0;; ++round) {
-    if (can_freeze) freeze();  // nothing forks between listing and signalling
+    bool froze = false;
+    if (can_freeze) {
+      try {
+        freeze();  // nothing forks between listing and signalling
+        froze = true;
+      } catch (const Error&) {
+        // A task that cannot be frozen (e.g. in uninterruptible sleep) still gets the signal.
+      }
+    }
     for (pid_t pid : pids())
       if (::kill(pid, sig) < 0 && errno != ESRCH)
         throw SysError("kill " + std::to_string(pid) + " in cgroup " + dirs().front());
-    if (can_freeze && (sig == SIGKILL || !was_frozen)) thaw();
+    if (froze && (sig == SIGKILL || !was_frozen)) thaw();
     if (sig != SIGKILL) return;
     // v1 has no "empty" event: bounded wait with short sleeps, signalling
     // again every 100 ms.

@@ -78,6 +78,9 @@ void stop(const GlobalOptions& g, const std::string& id, int timeout_seconds) {
     pidfd_send_signal(fd.get(), SIGKILL);
     wait_exit(fd.get(), -1);
   }
+  // The monitor records the exit status as it exits: wait for it, so that
+  // state and list show the status as soon as stop returns.
+  if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
 }
 
 void remove(const GlobalOptions& g, const std::string& id, bool force) {

@@ -1,5 +1,10 @@
-// Compiling an OCI seccomp profile with libseccomp and loading it.
+// Compiling an OCI seccomp profile with libseccomp into BPF, and loading it.
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -7,7 +12,9 @@
 
 #include "seccomp_names.hpp"
 #include "vsrv/base/error.hpp"
+#include "vsrv/base/fd.hpp"
 #include "vsrv/isolation/process.hpp"
+#include "vsrv/isolation/seccomp_program.hpp"
 
 namespace vsrv::isolation {
 
@@ -79,9 +86,8 @@ void add_rules(void* ctx, const SeccompRule& rule, uint32_t default_action) {
   }
 }
 
-}  // namespace
-
-void apply_seccomp(const Seccomp& profile) {
+// A libseccomp filter context holding every rule of the profile.
+Ctx build_filter(const Seccomp& profile) {
   const uint32_t default_action = action_value(profile.default_action, profile.default_errno_ret);
   Ctx ctx(seccomp_init(default_action));
   if (!ctx) throw Error("seccomp: cannot initialise a filter");
@@ -96,16 +102,100 @@ void apply_seccomp(const Seccomp& profile) {
     rc = seccomp_arch_add(ctx.get(), *token);
     if (rc < 0 && rc != -EEXIST) throw SysError("seccomp: add architecture " + arch, -rc);
   }
-  for (const auto& flag : profile.flags) {
-    auto attr = seccomp_flag_attr(flag);
-    if (!attr) throw Error(ErrorKind::kUsage, "unsupported seccomp flag " + flag);
-    rc = seccomp_attr_set(ctx.get(), static_cast<scmp_filter_attr>(*attr), 1);
-    if (rc < 0) throw SysError("seccomp: set flag " + flag, -rc);
-  }
   for (const auto& rule : profile.syscalls) add_rules(ctx.get(), rule, default_action);
+  return ctx;
+}
 
-  rc = seccomp_load(ctx.get());
-  if (rc < 0) throw SysError("load seccomp filter", -rc);
+unsigned filter_flags(const Seccomp& profile) {
+  unsigned flags = 0;
+  for (const auto& flag : profile.flags) {
+    auto bit = seccomp_flag_bit(flag);
+    if (!bit) throw Error(ErrorKind::kUsage, "unsupported seccomp flag " + flag);
+    flags |= *bit;
+  }
+  return flags;
+}
+
+// Appends a length-prefixed field: "<len>:<text> ".
+void field(std::string& out, const std::string& text) {
+  out += std::to_string(text.size());
+  out += ':';
+  out += text;
+  out += ' ';
+}
+
+void field(std::string& out, std::optional<uint32_t> value) {
+  field(out, value ? std::to_string(*value) : std::string("-"));
+}
+
+}  // namespace
+
+SeccompProgram compile_seccomp(const Seccomp& profile) {
+  SeccompProgram program;
+  program.flags = filter_flags(profile);
+  Ctx ctx = build_filter(profile);
+  UniqueFd mem(::memfd_create("vsrv-seccomp", MFD_CLOEXEC));
+  if (!mem) throw SysError("seccomp: memfd_create");
+  int rc = seccomp_export_bpf(ctx.get(), mem.get());
+  if (rc < 0) throw SysError("seccomp: compile the filter", -rc);
+  struct stat st;
+  if (::fstat(mem.get(), &st) < 0) throw SysError("seccomp: stat the compiled filter");
+  if (st.st_size <= 0 || st.st_size % sizeof(sock_filter) != 0)
+    throw Error("seccomp: the compiled filter has an odd size");
+  program.filter.resize(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
+  const size_t bytes = static_cast<size_t>(st.st_size);
+  if (::pread(mem.get(), program.filter.data(), bytes, 0) != static_cast<ssize_t>(bytes))
+    throw SysError("seccomp: read the compiled filter");
+  return program;
+}
+
+void load_seccomp(const SeccompProgram& program) {
+  if (program.filter.empty() || program.filter.size() > BPF_MAXINSNS)
+    throw Error("seccomp: a filter of " + std::to_string(program.filter.size()) +
+                " instructions cannot be loaded");
+  struct sock_fprog prog = {};
+  prog.len = static_cast<unsigned short>(program.filter.size());
+  prog.filter = const_cast<sock_filter*>(program.filter.data());
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog);
+  if (rc < 0) throw SysError("load seccomp filter");
+  // With TSYNC, a positive value is the id of a thread that could not be synchronised.
+  if (rc > 0)
+    throw Error("load seccomp filter: thread " + std::to_string(rc) + " cannot be synchronised");
+}
+
+void apply_seccomp(const Seccomp& profile) {
+  load_seccomp(compile_seccomp(profile));
+}
+
+std::string seccomp_canonical(const Seccomp& profile) {
+  std::string out = "vsrv-seccomp 1 ";
+  const scmp_version* v = seccomp_version();
+  field(out,
+        std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+  field(out, std::to_string(seccomp_api_get()));
+  field(out, std::to_string(seccomp_arch_native()));
+  out += "\ndefault ";
+  field(out, profile.default_action);
+  field(out, profile.default_errno_ret);
+  out += "\narchitectures ";
+  for (const auto& a : profile.architectures) field(out, a);
+  out += "\nflags ";
+  for (const auto& f : profile.flags) field(out, f);
+  for (const auto& rule : profile.syscalls) {
+    out += "\nrule ";
+    field(out, rule.action);
+    field(out, rule.errno_ret);
+    out += "names " + std::to_string(rule.names.size()) + " ";
+    for (const auto& n : rule.names) field(out, n);
+    out += "args " + std::to_string(rule.args.size()) + " ";
+    for (const auto& a : rule.args) {
+      out += std::to_string(a.index) + " " + std::to_string(a.value) + " " +
+             std::to_string(a.value_two) + " ";
+      field(out, a.op);
+    }
+  }
+  out += "\n";
+  return out;
 }
 
 }  // namespace vsrv::isolation

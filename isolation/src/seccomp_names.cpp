@@ -1,6 +1,7 @@
 // OCI seccomp vocabulary: actions, comparison operators, architectures, flags.
 #include "seccomp_names.hpp"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include "vsrv/isolation/process.hpp"
@@ -53,14 +54,17 @@ constexpr OpName kOps[] = {
 
 struct FlagName {
   std::string_view name;
-  int attr;
+  unsigned bit;
 };
 
-// The OCI flags libseccomp 2.5 can express as filter attributes.
+// The OCI flags and their seccomp(2) bits. WAIT_KILLABLE_RECV only changes
+// how a notify listener waits; vsrv has no listener, so it is accepted and
+// sets nothing (the kernel refuses it without NEW_LISTENER).
 constexpr FlagName kFlags[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC},
-    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 0},
 };
 
 // Actions we can load. SCMP_ACT_NOTIFY is valid OCI but needs a listener
@@ -86,9 +90,9 @@ std::optional<int> seccomp_op_value(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<int> seccomp_flag_attr(std::string_view name) {
+std::optional<unsigned> seccomp_flag_bit(std::string_view name) {
   for (const auto& f : kFlags) {
-    if (f.name == name) return f.attr;
+    if (f.name == name) return f.bit;
   }
   return std::nullopt;
 }
@@ -109,7 +113,7 @@ bool seccomp_arch_known(std::string_view arch) {
 }
 
 bool seccomp_flag_known(std::string_view flag) {
-  return seccomp_flag_attr(flag).has_value();
+  return seccomp_flag_bit(flag).has_value();
 }
 
 }  // namespace vsrv::isolation

@@ -16,6 +16,7 @@
 #include "build.hpp"
 #include "monitor.hpp"
 #include "prepare.hpp"
+#include "seccomp_cache.hpp"
 #include "undo.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -149,6 +150,7 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
   InitConfig cfg;
   cfg.spec = &p.spec;
   cfg.plan = mount_plan(g, req.id, p, req.no_pivot);
+  if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
   UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));
   if (!fifo) throw SysError("open exec.fifo");
   cfg.fifo_fd = fifo.get();

@@ -16,6 +16,7 @@
 #include "launch.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
+#include "seccomp_cache.hpp"
 #include "terminal.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -61,8 +62,8 @@ spec::Spec exec_spec(const StateStore& store, const State& st, const ExecRequest
   return s;
 }
 
-[[noreturn]] void exec_child(const spec::Spec& s, const isolation::ProcessNamespaces& ns, int sock,
-                             int console_fd) {
+[[noreturn]] void exec_child(const spec::Spec& s, const isolation::SeccompProgram* seccomp,
+                             const isolation::ProcessNamespaces& ns, int sock, int console_fd) {
   try {
     // Nothing in the server may ptrace us or read our memory before execve.
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -87,7 +88,7 @@ spec::Spec exec_spec(const StateStore& store, const State& st, const ExecRequest
     }
     std::string exe = prepare_exec(s.process);
     send_message(sock, std::string(1, sync_msg::kReady));
-    exec_process(s.process, exe, s.linux.seccomp);
+    exec_process(s.process, exe, seccomp);
   } catch (const std::exception& e) {
     try {
       send_message(sock, std::string(1, sync_msg::kError) + e.what());
@@ -135,6 +136,9 @@ int exec(const GlobalOptions& g, const ExecRequest& req) {
     if (!console || ::connect(console.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
       throw SysError("--console-socket " + req.console_socket);
   }
+  // Compiled (or read from the cache) here: the joining child only loads it.
+  std::optional<isolation::SeccompProgram> seccomp;
+  if (s.linux.seccomp) seccomp = cached_seccomp(g.root, *s.linux.seccomp);
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) throw SysError("socketpair");
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
@@ -148,7 +152,7 @@ int exec(const GlobalOptions& g, const ExecRequest& req) {
   if (pid < 0) throw SysError("fork");
   if (pid == 0) {
     parent_sock.reset();
-    exec_child(s, ns, child_sock.get(), console.get());
+    exec_child(s, seccomp ? &*seccomp : nullptr, ns, child_sock.get(), console.get());
   }
   child_sock.reset();
   UniqueFd pidfd(pidfd_open(pid));

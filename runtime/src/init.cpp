@@ -113,7 +113,7 @@ void report_error(int fd, const std::string& msg) {
     ::close(sync_fd);
     report_fd = w;
     fifo_phase = true;
-    exec_process(s.process, exe, s.linux.seccomp);  // returns only on failure
+    exec_process(s.process, exe, cfg.seccomp ? &*cfg.seccomp : nullptr);  // returns only on failure
   } catch (const std::exception& e) {
     if (fifo_phase) {
       std::string msg = std::string(1, sync_msg::kError) + e.what();

@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "vsrv/base/fd.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
+#include "vsrv/isolation/seccomp_program.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
 #include "vsrv/runtime/spec.hpp"
 
@@ -27,6 +29,7 @@ struct InitConfig {
   int fifo_fd = -1;          // O_PATH fd of exec.fifo: the init waits there for `start`
   int console_fd = -1;       // connected console socket (--console-socket), or -1
   bool send_pty_to_parent = false;  // terminal without console socket: master goes to the parent
+  std::optional<isolation::SeccompProgram> seccomp;  // compiled linux.seccomp (from the cache)
 };
 
 struct Launched {

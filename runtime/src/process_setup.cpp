@@ -60,10 +60,10 @@ std::string prepare_exec(const spec::Process& p) {
 }
 
 void exec_process(const spec::Process& p, const std::string& exe,
-                  const std::optional<isolation::Seccomp>& seccomp) {
+                  const isolation::SeccompProgram* seccomp) {
   isolation::apply_user_and_capabilities(p.user, p.capabilities.value_or(isolation::Capabilities{}));
   if (p.no_new_privileges) isolation::set_no_new_privs();
-  if (seccomp) isolation::apply_seccomp(*seccomp);
+  if (seccomp) isolation::load_seccomp(*seccomp);
   isolation::cloexec_fds_from(3);
 
   std::vector<char*> argv, envp;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/isolation/seccomp_program.hpp"
 #include "vsrv/runtime/spec.hpp"
 
 namespace vsrv::runtime {
@@ -19,7 +20,8 @@ void apply_process_limits(const spec::Process& p);
 std::string prepare_exec(const spec::Process& p);
 // user, groups, capabilities, no_new_privs, seccomp (last), close-on-exec
 // for every fd from 3, execve. Throws only on failure.
+// seccomp is the compiled linux.seccomp, or null for none.
 void exec_process(const spec::Process& p, const std::string& exe,
-                  const std::optional<isolation::Seccomp>& seccomp);
+                  const isolation::SeccompProgram* seccomp);
 
 }  // namespace vsrv::runtime

@@ -75,7 +75,8 @@ struct Seccomp {
 bool seccomp_action_known(std::string_view action);
 bool seccomp_op_known(std::string_view op);
 bool seccomp_arch_known(std::string_view arch);
-// SECCOMP_FILTER_FLAG_TSYNC, _LOG and _SPEC_ALLOW (what libseccomp 2.5 can set).
+// SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW and _WAIT_KILLABLE_RECV (no effect without
+// a notify listener, which vsrv has not).
 bool seccomp_flag_known(std::string_view flag);
 // The built-in default profile (an allow-list, as container engines ship).
 Seccomp default_seccomp();

@@ -75,15 +75,7 @@ spec::Spec exec_spec(const StateStore& store, const State& st, const ExecRequest
     isolation::join_process_namespaces(ns, false);
     apply_process_limits(s.process);
     if (s.process.terminal) {
-      UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-      if (!master) throw SysError("open /dev/ptmx");
-      int unlock = 0;
-      if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw SysError("unlock pty");
-      UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-      if (!slave) throw SysError("open pty slave");
-      ::setsid();
-      if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) throw SysError("set controlling terminal");
-      for (int i = 0; i < 3; ++i) ::dup2(slave.get(), i);
+      UniqueFd master = open_terminal();
       send_message(console_fd >= 0 ? console_fd : sock, "T", master.get());
     }
     std::string exe = prepare_exec(s.process);

@@ -17,6 +17,7 @@
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/isolation/namespaces.hpp"
+#include "vsrv/isolation/network.hpp"
 #include "vsrv/isolation/process.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
 
@@ -40,22 +41,6 @@ void dup_stdio(const Stdio& io) {
   }
 }
 
-// Opens a pty pair from the server's own devpts instance; the slave becomes
-// the controlling terminal and standard streams, the master goes out.
-UniqueFd open_terminal() {
-  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw SysError("open /dev/ptmx");
-  int unlock = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw SysError("unlock pty");
-  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) throw SysError("open pty slave");
-  if (::setsid() < 0 && errno != EPERM) throw SysError("setsid");
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) throw SysError("set controlling terminal");
-  for (int i = 0; i < 3; ++i)
-    if (::dup2(slave.get(), i) < 0) throw SysError("dup pty slave");
-  return master;
-}
-
 void report_error(int fd, const std::string& msg) {
   if (fd < 0) return;
   try {
@@ -71,7 +56,9 @@ void report_error(int fd, const std::string& msg) {
   bool fifo_phase = false;
   try {
     const spec::Spec& s = *cfg.spec;
-    close_fds_except({sync_fd, cfg.fifo_fd, cfg.console_fd, cfg.stdio.in, cfg.stdio.out, cfg.stdio.err});
+    const int disk_fd = cfg.plan.overlay.empty() ? -1 : cfg.plan.overlay.front().disk_fd;
+    close_fds_except({sync_fd, cfg.fifo_fd, cfg.console_fd, cfg.stdio.in, cfg.stdio.out,
+                      cfg.stdio.err, disk_fd});
     Message go = recv_message(sync_fd);
     if (go.data.size() != 1 || go.data[0] != sync_msg::kGo) ::_exit(1);  // parent gave up
 
@@ -85,8 +72,9 @@ void report_error(int fd, const std::string& msg) {
       throw SysError("create cgroup namespace");
     if (creates(s, NsType::kUts) && !s.hostname.empty()) isolation::set_hostname(s.hostname);
     dup_stdio(cfg.stdio);
-    if (s.has_namespace(NsType::kMount)) rootfs::build(cfg.plan);
     if (creates(s, NsType::kNetwork)) isolation::bring_up_loopback();
+    if (cfg.net && !cfg.net->mode.empty()) isolation::configure_nic(cfg.net->nic);
+    if (s.has_namespace(NsType::kMount)) rootfs::build(cfg.plan);
     apply_process_limits(s.process);
 
     if (s.process.terminal) {
@@ -101,18 +89,22 @@ void report_error(int fd, const std::string& msg) {
     std::string exe = prepare_exec(s.process);
 
     send_message(sync_fd, std::string(1, sync_msg::kReady));
-    // Block until `start` opens the fifo for reading. The fd is an O_PATH
-    // handle opened on the host side; reopen it through our own /proc.
-    std::string reopen = "/proc/self/fd/" + std::to_string(cfg.fifo_fd);
-    int w;
-    do {
-      w = ::open(reopen.c_str(), O_WRONLY | O_CLOEXEC);
-    } while (w < 0 && errno == EINTR);
-    if (w < 0) throw SysError("wait for start: open exec fifo");
-    ::close(cfg.fifo_fd);
+    if (cfg.wait_for_start) {
+      // Block until `start` opens the fifo for reading. The fd is an O_PATH
+      // handle opened on the host side; reopen it through our own /proc.
+      std::string reopen = "/proc/self/fd/" + std::to_string(cfg.fifo_fd);
+      int w;
+      do {
+        w = ::open(reopen.c_str(), O_WRONLY | O_CLOEXEC);
+      } while (w < 0 && errno == EINTR);
+      if (w < 0) throw SysError("wait for start: open exec fifo");
+      ::close(cfg.fifo_fd);
+      report_fd = w;
+      fifo_phase = true;
+    } else {
+      report_fd = -1;  // nobody waits for an error any more: the exit status tells
+    }
     ::close(sync_fd);
-    report_fd = w;
-    fifo_phase = true;
     exec_process(s.process, exe, cfg.seccomp ? &*cfg.seccomp : nullptr);  // returns only on failure
   } catch (const std::exception& e) {
     if (fifo_phase) {

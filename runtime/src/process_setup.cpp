@@ -1,7 +1,10 @@
 #include "process_setup.hpp"
 
 #include <limits.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +34,22 @@ bool is_executable(const std::string& path) {
 }
 
 }  // namespace
+
+// Opens a pty pair from the server's own devpts instance; the slave becomes
+// the controlling terminal and standard streams, the master goes out.
+UniqueFd open_terminal() {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw SysError("open /dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw SysError("unlock pty");
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw SysError("open pty slave");
+  if (::setsid() < 0 && errno != EPERM) throw SysError("setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) throw SysError("set controlling terminal");
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave.get(), i) < 0) throw SysError("dup pty slave");
+  return master;
+}
 
 void apply_process_limits(const spec::Process& p) {
   isolation::apply_rlimits(p.rlimits);

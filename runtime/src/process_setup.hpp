@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/base/fd.hpp"
 #include "vsrv/isolation/seccomp_program.hpp"
 #include "vsrv/runtime/spec.hpp"
 
@@ -12,6 +13,11 @@ namespace vsrv::runtime {
 // Closes every inherited fd except 0-2 and those in keep: the caller's lock
 // file and anything else of the host must not reach the server.
 void close_fds_except(std::vector<int> keep);
+
+// Opens a pty pair from the devpts of the current mount namespace (the
+// server's own); the slave becomes the controlling terminal (after setsid)
+// and the standard streams. Returns the master, for the caller's monitor.
+UniqueFd open_terminal();
 
 // rlimits and oomScoreAdj.
 void apply_process_limits(const spec::Process& p);

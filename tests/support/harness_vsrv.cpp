@@ -1,9 +1,14 @@
 #include "harness_vsrv.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -12,7 +17,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/fd.hpp"
 #include "vsrv/base/file.hpp"
+#include "vsrv/base/proc.hpp"
 
 namespace vsrv::test {
 
@@ -22,8 +30,9 @@ namespace {
 struct TemplateCache {
   TempDir dir{"vsrv-lt-template"};
   TemplateCache() {
-    Result r = run({"/usr/bin/timeout", "120", VSRV_BINARY, "--root", dir.path() + "/run", "--data",
-                    dir.path() + "/data", "template", "busybox", kTemplate});
+    Result r = run_limited({VSRV_BINARY, "--root", dir.path() + "/run", "--data",
+                            dir.path() + "/data", "template", "busybox", kTemplate},
+                           "", 120000);
     if (r.status != 0) throw std::runtime_error("vsrv template busybox failed: " + r.err);
   }
   std::string templates() const { return dir.path() + "/data/templates"; }
@@ -107,10 +116,7 @@ std::string VsrvHarness::command_line(const std::vector<std::string>& args) cons
 
 Result VsrvHarness::vsrv(const std::vector<std::string>& args, const std::string& input,
                          int timeout_s) const {
-  std::vector<std::string> cmd = {"/usr/bin/timeout", "-k", "2", std::to_string(timeout_s)};
-  auto a = argv(args);
-  cmd.insert(cmd.end(), a.begin(), a.end());
-  return run(cmd, input);
+  return run_limited(argv(args), input, timeout_s * 1000);
 }
 
 std::string VsrvHarness::write_spec(const std::string& yaml) {
@@ -176,6 +182,77 @@ std::vector<std::string> VsrvHarness::traces(const std::string& id,
     }
   }
   return out;
+}
+
+Result run_limited(const std::vector<std::string>& argv, const std::string& input, int timeout_ms) {
+  Pipe in = Pipe::make(), out = Pipe::make(), err = Pipe::make();
+  pid_t pid = ::fork();
+  if (pid < 0) throw SysError("fork");
+  if (pid == 0) {
+    ::dup2(in.read.get(), 0);
+    ::dup2(out.write.get(), 1);
+    ::dup2(err.write.get(), 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  UniqueFd pidfd(pidfd_open(pid));
+  if (!pidfd) throw SysError("pidfd_open");
+  in.read.reset();
+  out.write.reset();
+  err.write.reset();
+  // Input is small: the pipe buffer holds it even when the child never reads.
+  if (!input.empty()) {
+    ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);
+    ssize_t n = ::write(in.write.get(), input.data(), input.size());
+    (void)n;
+  }
+  in.write.reset();
+  Result r;
+  long long deadline = now_ms() + timeout_ms;
+  bool exited = false, timed_out = false;
+  struct pollfd fds[3] = {
+      {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  char buf[4096];
+  for (;;) {
+    if (exited && now_ms() > deadline + 1000) break;
+    // Once the child is gone, take what its descendants wrote so far and stop:
+    // a process it left running (exec -d, a server) may hold the pipes.
+    int wait_ms = exited ? 0 : static_cast<int>(std::max(0LL, deadline - now_ms()));
+    int n = ::poll(fds, 3, wait_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (exited) break;
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      exited = true;
+      continue;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t k = ::read(fds[i].fd, buf, sizeof buf);
+      if (k <= 0)
+        fds[i].fd = -1;
+      else
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(k));
+    }
+    if (fds[2].revents & POLLIN) {
+      exited = true;
+      fds[2].fd = -1;
+    }
+    if (fds[0].fd < 0 && fds[1].fd < 0 && exited) break;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (timed_out) {
+    r.status = kTimedOut;
+    r.err += "[harness: killed after " + std::to_string(timeout_ms) + " ms]\n";
+  }
+  return r;
 }
 
 std::string yaml_quote(const std::string& s) {

@@ -38,7 +38,7 @@ class VsrvHarness {
   std::vector<std::string> argv(const std::vector<std::string>& args) const;
   // The same as one shell-quoted command line (for `script -c`).
   std::string command_line(const std::vector<std::string>& args) const;
-  // Runs vsrv with args; killed (status 124) after timeout_s seconds.
+  // Runs vsrv with args (run_limited).
   Result vsrv(const std::vector<std::string>& args, const std::string& input = "",
               int timeout_s = 30) const;
 
@@ -68,6 +68,13 @@ class VsrvHarness {
   std::vector<std::string> ids_;
   int files_ = 0;
 };
+
+// Status of a command the harness killed at its time limit.
+inline constexpr int kTimedOut = 124;
+// Runs argv (argv[0] a path) with input on stdin; SIGKILLed after timeout_ms.
+// Returns once the command exits, with what it (and anything it left
+// running) wrote by then: a detached process may keep the pipes open.
+Result run_limited(const std::vector<std::string>& argv, const std::string& input, int timeout_ms);
 
 // A process-spec YAML running `sh -c script` without a terminal, plus extra.
 std::string sh_spec(const std::string& script, const std::string& extra = "");

@@ -30,7 +30,21 @@ std::string format_message(const std::string& source, int line, const std::strin
   if (line > 0) msg += ":" + std::to_string(line);
   msg += ": ";
   if (!path.empty()) msg += path + ": ";
-  return msg + what;
+  msg += what;
+  // One line, whatever the spec's strings (quoted in messages) contain.
+  std::string out;
+  for (char c : msg) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 int find_line(const LineMap& lines, const std::string& path) {
@@ -110,8 +124,43 @@ std::vector<Field> list(Ctx& ctx, const Field& field, const std::string& what) {
   return out;
 }
 
+namespace {
+
+// Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+// A spec is also written as JSON (state.json, `vsrv spec`), which holds
+// nothing else.
+bool valid_utf8(const std::string& s) {
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    if (len == 1) {
+      ++i;
+      continue;
+    }
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string str(Ctx& ctx, const Field& field) {
   if (!field.node.IsScalar()) ctx.fail(field.line, field.path, "must be a string");
+  if (!valid_utf8(field.node.Scalar())) ctx.fail(field.line, field.path, "must be valid UTF-8");
   return field.node.Scalar();
 }
 
@@ -161,8 +210,7 @@ uint64_t uint64(Ctx& ctx, const Field& field, uint64_t max) {
 std::vector<std::string> str_list(Ctx& ctx, const Field& field) {
   std::vector<std::string> out;
   for (const Field& f : list(ctx, field, "must be a list of strings")) {
-    if (!f.node.IsScalar()) ctx.fail(f.line, f.path, "must be a string");
-    out.push_back(f.node.Scalar());
+    out.push_back(str(ctx, f));
   }
   return out;
 }
@@ -173,9 +221,11 @@ std::map<std::string, std::string> str_map(Ctx& ctx, const Field& field) {
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) ctx.fail(key, field.path, "keys must be strings");
+    if (!valid_utf8(key.Scalar())) ctx.fail(key, field.path, "keys must be valid UTF-8");
     const std::string path = join_path(field.path, key.Scalar());
     ctx.lines[path] = line_of(key);
     if (!it->second.IsScalar()) ctx.fail(key, path, "must be a string");
+    if (!valid_utf8(it->second.Scalar())) ctx.fail(key, path, "must be valid UTF-8");
     if (!out.emplace(key.Scalar(), it->second.Scalar()).second) {
       ctx.fail(key, path, "duplicate key");
     }

@@ -6,6 +6,7 @@ pkgs=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libseccomp-dev libcap-dev catch2
   libarchive-dev libnl-3-dev libnl-route-3-dev
   busybox-static runc util-linux procps iproute2 tmux
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -19,6 +19,7 @@
 #include "vsrv/isolation/namespaces.hpp"
 #include "vsrv/isolation/network.hpp"
 #include "vsrv/isolation/process.hpp"
+#include "vsrv/isolation/sysctl.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
 
 namespace vsrv::runtime {
@@ -75,6 +76,8 @@ void report_error(int fd, const std::string& msg) {
     if (creates(s, NsType::kNetwork)) isolation::bring_up_loopback();
     if (cfg.net && !cfg.net->mode.empty()) isolation::configure_nic(cfg.net->nic);
     if (s.has_namespace(NsType::kMount)) rootfs::build(cfg.plan);
+    // After the network is set up (net.* keys may name its interfaces).
+    isolation::apply_sysctls(s.linux.sysctl);
     apply_process_limits(s.process);
 
     if (s.process.terminal) {

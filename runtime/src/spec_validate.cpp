@@ -12,6 +12,7 @@
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/isolation/process.hpp"
+#include "vsrv/isolation/sysctl.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
 #include "vsrv/runtime/spec_parser.hpp"
 
@@ -321,8 +322,27 @@ class Validator {
                " (use private, rprivate, slave, rslave, shared, rshared, unbindable or "
                "runbindable)");
     }
-    for (const auto& [key, value] : l.sysctl) {
+    sysctls();
+  }
+
+  // Only keys of a namespace the server has: others would change the host.
+  void sysctls() {
+    for (const auto& [key, value] : s_.linux.sysctl) {
       if (key.empty()) fail("linux.sysctl", "keys must not be empty");
+      const std::string path = "linux.sysctl." + key;
+      if (isolation::sysctl_components(key).empty()) {
+        fail(path, "malformed sysctl name (use a dotted name like net.ipv4.ip_forward)");
+      }
+      const auto ns = isolation::sysctl_namespace(key);
+      if (!ns) {
+        fail(path,
+             "not a namespaced sysctl: it would change the host (allowed: kernel.shm*, "
+             "kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname, kernel.domainname, net.*)");
+      }
+      if (!s_.has_namespace(*ns)) {
+        fail(path, "needs a" + std::string(*ns == NsType::kIpc ? "n " : " ") +
+                       std::string(isolation::ns_name(*ns)) + " namespace in linux.namespaces");
+      }
     }
   }
 

@@ -21,6 +21,7 @@
 
 #include "support/bundle.hpp"
 #include "support/files.hpp"
+#include "support/host.hpp"
 #include "support/stats.hpp"
 #include "support/workspace.hpp"
 
@@ -42,6 +43,7 @@ struct Phase {
   int64_t total_ns = 0;
   std::vector<int64_t> start_ns;
   double mem_kib = 0;          // MemAvailable delta / N
+  double cgroup_kib = 0;       // charged to the servers' memory cgroups, per server
   double runtime_pss_kib = 0;  // runtime-owned processes (monitors), per server
   int runtime_procs = 0;
   double server_pss_kib = 0;  // the servers' own processes, per server
@@ -114,7 +116,9 @@ class Density {
   }
 
   Phase run(const Runtime& rt, int n) {
-    std::cout << "\n" << rt.name() << ", N=" << n << ": preparing specs" << std::flush;
+    std::cout << "\n"
+              << rt.name() << ", N=" << n << " (load " << load_average() << "): preparing specs"
+              << std::flush;
     std::string cg = ws_.cgroup_parent() + "/density-" + rt.name() + "-" + std::to_string(n);
     std::string specs = ws_.dir() + "/specs-" + rt.name() + "-" + std::to_string(n);
     make_dir(specs);
@@ -152,6 +156,7 @@ class Density {
 
     sleep_ms(o_.settle_ms);
     p.mem_kib = static_cast<double>(mem_before - mem_available_kib()) / n;
+    p.cgroup_kib = static_cast<double>(cgroup_memory_kib(cg)) / n;
     measure_processes(rt, p);
 
     std::cout << "; list" << std::flush;
@@ -164,7 +169,7 @@ class Density {
       p.teardown_ns.push_back(set.remove(id).ns);
     }
     p.teardown_total_ns = now_ns() - t0;
-    std::cout << "; done\n";
+    std::cout << "; done (load " << load_average() << ")\n";
     return p;
   }
 
@@ -256,6 +261,9 @@ void report(int n, const Phase* v, const Phase* r) {
   row(
       "host memory per idle server (KiB, MemAvailable delta / N)",
       [](const Phase& p) { return p.mem_kib; }, 0);
+  row(
+      "memory charged to the servers' cgroups per server (KiB)",
+      [](const Phase& p) { return p.cgroup_kib; }, 0);
   row(
       "PSS of the runtime's processes per server (KiB)",
       [](const Phase& p) { return p.runtime_pss_kib; }, 0);

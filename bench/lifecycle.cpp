@@ -10,6 +10,7 @@
 
 #include "support/bundle.hpp"
 #include "support/files.hpp"
+#include "support/host.hpp"
 #include "support/stats.hpp"
 #include "support/workspace.hpp"
 
@@ -59,7 +60,7 @@ class Lifecycle {
               << "terminal false, args [/bin/true], cgroupsPath " << ws_.cgroup_parent()
               << "/lifecycle)\n";
     std::cout << "state (--root of both): " << ws_.state_dir() << " on " << ws_.state_fs()
-              << "\n\n";
+              << "\nload average before: " << load_average() << "\n\n";
   }
 
   void run_phase() {
@@ -108,6 +109,7 @@ class Lifecycle {
   }
 
   void report() const {
+    std::cout << "load average after: " << load_average() << "\n\n";
     Table t({"ms (" + std::to_string(o_.iterations) + " runs)", "vsrv median", "p90", "runc median",
              "p90", "vsrv/runc"});
     auto row = [&](const std::string& label, const std::string& vkey, const std::string& rkey) {

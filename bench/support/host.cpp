@@ -1,0 +1,38 @@
+#include "host.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "files.hpp"
+#include "workspace.hpp"
+
+namespace vsrv::bench {
+
+std::string load_average() {
+  auto f = split_ws(read_file("/proc/loadavg"));
+  return f.size() >= 3 ? f[0] + " " + f[1] + " " + f[2] : "?";
+}
+
+long long mem_available_kib() {
+  std::vector<long long> v;
+  for (int i = 0; i < 5; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    v.push_back(field_kib(read_file("/proc/meminfo"), "MemAvailable"));
+  }
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+long long cgroup_memory_kib(const std::string& rel) {
+  for (const auto& dir : own_cgroup_dirs(rel)) {
+    for (const char* f : {"/memory.usage_in_bytes", "/memory.current"}) {
+      auto s = try_read_file(dir + f);
+      if (s && !s->empty()) return std::stoll(*s) / 1024;
+    }
+  }
+  return -1;
+}
+
+}  // namespace vsrv::bench

@@ -1,0 +1,18 @@
+// Readings of the host the benchmarks print next to their figures.
+#pragma once
+
+#include <string>
+
+namespace vsrv::bench {
+
+// "0.52 0.61 0.70" from /proc/loadavg: other work on the host skews latencies.
+std::string load_average();
+
+// MemAvailable from /proc/meminfo, the median of a few readings 100 ms apart.
+long long mem_available_kib();
+
+// Memory charged to the cgroup "<own cgroup>/rel" (v1 memory.usage_in_bytes,
+// or v2 memory.current), in KiB; -1 when there is no such file.
+long long cgroup_memory_kib(const std::string& rel);
+
+}  // namespace vsrv::bench

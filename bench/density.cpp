@@ -35,6 +35,7 @@ struct Options {
   std::string runc = "runc";
   std::string state_parent = "/dev/shm";
   int settle_ms = 2000;
+  bool same_config = false;  // vsrv runs runc's config.json (no seccomp) over the template
 };
 
 struct Phase {
@@ -112,7 +113,11 @@ class Density {
     copy_tree(tmpl, rootfs_);
     base_ = runc_default_spec(runc_, ws_.dir() + "/runc-spec");
     std::cout << "state (--root of both): " << ws_.state_dir() << " on " << ws_.state_fs()
-              << "; each server: sleep, pid/mount/uts/ipc/net namespaces, memory 32Mi, pids 16\n";
+              << "; each server: sleep, pid/mount/uts/ipc/net namespaces, memory 32Mi, pids 16\n"
+              << "vsrv: overlay over one busybox template, "
+              << (o_.same_config ? "runc's config.json (no seccomp)"
+                                 : "YAML over the default spec (default seccomp filter)")
+              << "; runc: config from `runc spec` (no seccomp), one shared read-only rootfs\n";
   }
 
   Phase run(const Runtime& rt, int n) {
@@ -127,7 +132,11 @@ class Density {
     for (int i = 0; i < n; ++i) {
       std::string id = "d" + std::to_string(i);
       ids.push_back(id);
-      if (rt.kind() == Runtime::Kind::kVsrv) {
+      if (rt.kind() == Runtime::Kind::kVsrv && o_.same_config) {
+        std::string f = specs + "/" + id + ".json";
+        write_file(f, runc_spec(id, cg + "/" + id).dump(2));
+        start_argv.push_back(rt.argv({"run", "-d", "-f", f, "--template", "bench", id}));
+      } else if (rt.kind() == Runtime::Kind::kVsrv) {
         std::string f = specs + "/" + id + ".yaml";
         write_file(f, vsrv_spec(id, cg + "/" + id));
         start_argv.push_back(rt.argv({"run", "-d", "-f", f, id}));
@@ -311,6 +320,9 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", o.state_parent,
                  "Where both runtimes keep their state (--root); /run is a tmpfs on most hosts")
       ->capture_default_str();
+  app.add_flag("--same-config", o.same_config,
+               "Give vsrv runc's config.json (no seccomp filter) instead of the YAML over "
+               "vsrv's default spec (which has one)");
   app.add_option("--settle-ms", o.settle_ms, "Pause before each memory reading")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

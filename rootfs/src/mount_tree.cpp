@@ -244,6 +244,7 @@ void build(const Plan& plan) {
   {
     UniqueFd root = mount_root(plan);
     for (const auto& m : plan.mounts) mount_one(root.get(), m);
+    create_devices(root.get(), plan.devices);
     enter_root(root.get(), plan.no_pivot);
   }
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));

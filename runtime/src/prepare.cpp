@@ -109,6 +109,7 @@ rootfs::Plan mount_plan(const GlobalOptions& g, const std::string& id, const Pre
   plan.masked_paths = p.spec.linux.masked_paths;
   plan.readonly_paths = p.spec.linux.readonly_paths;
   plan.no_pivot = no_pivot;
+  plan.devices = p.spec.linux.devices;
   return plan;
 }
 

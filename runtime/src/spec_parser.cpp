@@ -28,32 +28,11 @@ Field required(Ctx& ctx, Obj& obj, const Field& parent, const std::string& key) 
   return *f;
 }
 
-// umask is an octal mode: YAML users write 0022 or 0o022; JSON has only
-// decimal numbers (18), which never start with 0.
-uint32_t parse_umask(Ctx& ctx, const Field& f) {
-  if (f.node.IsScalar() && detail::is_plain(f.node)) {
-    std::string s = f.node.Scalar();
-    int base = 10;
-    if (s.rfind("0o", 0) == 0) {
-      s = s.substr(2);
-      base = 8;
-    } else if (s.size() > 1 && s[0] == '0') {
-      base = 8;
-    }
-    uint32_t value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
-    if (!s.empty() && ec == std::errc() && end == s.data() + s.size() && value <= 0777) {
-      return value;
-    }
-  }
-  ctx.fail(f.line, f.path, "must be a file mode from 0 to 0777 (octal like 0022, or decimal)");
-}
-
 void parse_user(Ctx& ctx, const Field& field, isolation::User& user) {
   Obj o(ctx, field);
   if (auto f = o.get("uid")) user.uid = detail::uint32(ctx, *f);
   if (auto f = o.get("gid")) user.gid = detail::uint32(ctx, *f);
-  if (auto f = o.get("umask")) user.umask = parse_umask(ctx, *f);
+  if (auto f = o.get("umask")) user.umask = detail::file_mode(ctx, *f);
   if (auto f = o.get("additionalGids")) {
     user.additional_gids.clear();
     for (const Field& g : detail::list(ctx, *f, "must be a list of group ids")) {

@@ -165,6 +165,35 @@ void parse_seccomp(Ctx& ctx, const Field& field, isolation::Seccomp& sc) {
   o.finish();
 }
 
+void parse_devices(Ctx& ctx, const Field& field, std::vector<rootfs::Device>& out) {
+  out.clear();
+  for (const Field& d : list(ctx, field, "must be a list of {path, type, major, minor}")) {
+    Obj o(ctx, d);
+    rootfs::Device dev;
+    dev.path = str(ctx, required(ctx, o, d, "path"));
+    const Field type = required(ctx, o, d, "type");
+    const std::string t = str(ctx, type);
+    if (t != "c" && t != "u" && t != "b" && t != "p") {
+      ctx.fail(type.line, type.path, "unknown device type \"" + t + "\" (use c, u, b or p)");
+    }
+    dev.type = t[0];
+    auto major = o.get("major");
+    auto minor = o.get("minor");
+    if (dev.type != 'p' && (!major || !minor)) {
+      ctx.fail(d.line, join_path(d.path, major ? "minor" : "major"),
+               "required for a type " + t + " device");
+    }
+    // Linux device numbers: 12-bit major, 20-bit minor.
+    if (major) dev.major = int64(ctx, *major, 0, 4095);
+    if (minor) dev.minor = int64(ctx, *minor, 0, 1048575);
+    if (auto f = o.get("fileMode")) dev.file_mode = file_mode(ctx, *f);
+    if (auto f = o.get("uid")) dev.uid = uint32(ctx, *f);
+    if (auto f = o.get("gid")) dev.gid = uint32(ctx, *f);
+    o.finish();
+    out.push_back(dev);
+  }
+}
+
 }  // namespace
 
 void parse_linux(Ctx& ctx, const Field& field, Linux& out) {
@@ -183,8 +212,9 @@ void parse_linux(Ctx& ctx, const Field& field, Linux& out) {
     parse_seccomp(ctx, *f, sc);
     out.seccomp = sc;
   }
-  for (const char* key : {"devices", "intelRdt", "mountLabel", "personality", "timeOffsets",
-                          "memoryPolicy", "netDevices"}) {
+  if (auto f = o.get("devices")) parse_devices(ctx, *f, out.devices);
+  for (const char* key :
+       {"intelRdt", "mountLabel", "personality", "timeOffsets", "memoryPolicy", "netDevices"}) {
     o.unsupported(key);
   }
   o.finish();

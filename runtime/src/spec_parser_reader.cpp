@@ -207,6 +207,25 @@ uint64_t uint64(Ctx& ctx, const Field& field, uint64_t max) {
   return *value;
 }
 
+uint32_t file_mode(Ctx& ctx, const Field& f) {
+  if (f.node.IsScalar() && is_plain(f.node)) {
+    std::string s = f.node.Scalar();
+    int base = 10;
+    if (s.rfind("0o", 0) == 0) {
+      s = s.substr(2);
+      base = 8;
+    } else if (s.size() > 1 && s[0] == '0') {
+      base = 8;
+    }
+    uint32_t value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+    if (!s.empty() && ec == std::errc() && end == s.data() + s.size() && value <= 0777) {
+      return value;
+    }
+  }
+  ctx.fail(f.line, f.path, "must be a file mode from 0 to 0777 (octal like 0022, or decimal)");
+}
+
 std::vector<std::string> str_list(Ctx& ctx, const Field& field) {
   std::vector<std::string> out;
   for (const Field& f : list(ctx, field, "must be a list of strings")) {

@@ -83,6 +83,9 @@ inline uint32_t uint32(Ctx& ctx, const Field& field) {
 }
 std::vector<std::string> str_list(Ctx& ctx, const Field& field);
 std::map<std::string, std::string> str_map(Ctx& ctx, const Field& field);
+// Permission bits (umask, a device's fileMode): YAML users write 0022 or
+// 0o022; JSON has only decimal numbers (18), which never start with 0.
+uint32_t file_mode(Ctx& ctx, const Field& field);
 // A size in bytes: an integer or a string parse_size accepts.
 int64_t size(Ctx& ctx, const Field& field);
 // A plain scalar is one written without quotes (a YAML/JSON number or word).

@@ -14,6 +14,7 @@
 #include "vsrv/isolation/process.hpp"
 #include "vsrv/isolation/sysctl.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
+#include "vsrv/rootfs/safe_path.hpp"
 #include "vsrv/runtime/spec_parser.hpp"
 
 namespace vsrv::spec {
@@ -121,6 +122,7 @@ class Validator {
     namespaces();
     mappings();
     linux_paths();
+    devices();
     resources();
     seccomp();
     vsrv();
@@ -343,6 +345,20 @@ class Validator {
         fail(path, "needs a" + std::string(*ns == NsType::kIpc ? "n " : " ") +
                        std::string(isolation::ns_name(*ns)) + " namespace in linux.namespaces");
       }
+    }
+  }
+
+  // Nodes only below /dev, each path once.
+  void devices() {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < s_.linux.devices.size(); ++i) {
+      const rootfs::Device& d = s_.linux.devices[i];
+      const std::string path = index_path("linux.devices", i);
+      const std::string clean = rootfs::clean_path(d.path);
+      if (!absolute(d.path) || climbs_out(d.path) || clean.rfind("dev/", 0) != 0) {
+        fail(path + ".path", "must be an absolute path below /dev, got " + quote(d.path));
+      }
+      if (!seen.insert(clean).second) fail(path + ".path", "duplicate device " + quote(d.path));
     }
   }
 

@@ -354,10 +354,11 @@ TEST_CASE("OCI fields vsrv does not implement are accepted", "[spec][warnings]")
         std::vector<std::string>{
             "config.json:3: process.apparmorProfile: not supported by vsrv yet, ignored",
             "config.json:6: linux.resources.blockIO: not supported by vsrv yet, ignored",
-            "config.json:5: linux.devices: not supported by vsrv yet, ignored",
             "config.json:7: linux.personality: not supported by vsrv yet, ignored",
         });
   CHECK(r.spec.oci_version == "1.1.0");
+  REQUIRE(r.spec.linux.devices.size() == 1);  // implemented since
+  CHECK(r.spec.linux.devices[0].path == "/dev/fuse");
 }
 
 TEST_CASE("annotations", "[spec][parser]") {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/rootfs/devices.hpp"
+
 namespace vsrv::rootfs {
 
 // One OCI mount.
@@ -30,6 +32,7 @@ struct Plan {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   bool no_pivot = false;                // chroot instead of pivot_root
+  std::vector<Device> devices;          // linux.devices, made after the mounts
 };
 
 // Runs in the child after it entered its new mount namespace (as root of

@@ -53,6 +53,7 @@ struct Linux {
   std::vector<std::string> readonly_paths;
   std::string rootfs_propagation;
   std::map<std::string, std::string> sysctl;
+  std::vector<rootfs::Device> devices;
   std::optional<isolation::Seccomp> seccomp;
 };
 

@@ -15,8 +15,12 @@
 
 #include "build.hpp"
 #include "monitor.hpp"
+#include "network.hpp"
 #include "prepare.hpp"
+#include "process_setup.hpp"
 #include "seccomp_cache.hpp"
+#include "restart.hpp"
+#include "server_storage.hpp"
 #include "undo.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -64,22 +68,28 @@ void kill_and_reap(pid_t pid, int pidfd) {
 // The monitor side of a fork: launches the init, reports, then monitors.
 [[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
                                 UniqueFd output_read, int output_write, const std::string& exit_path,
-                                int log_fd) {
+                                int log_fd, const std::string& root, const std::string& id) {
   try {
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) {
       for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
       ::close(devnull);
     }
+    // The monitor outlives this command: it must not keep the caller's fds
+    // (a pipe to `vsrv run -d | cat` would never see EOF) nor our lock.
+    close_fds_except({report_fd, output_read.get(), output_write, log_fd, cfg.fifo_fd, cfg.console_fd,
+                      cfg.stdio.in, cfg.stdio.out, cfg.stdio.err, cg.clone_into_fd()});
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     Launched l = launch(cfg, cg);
-    if (output_write >= 0) ::close(output_write);
+    // A restarted init writes to the same pipe: keep its write end then.
+    Restart restart = make_restart(root, id, cfg, cg, log_fd);
+    if (output_write >= 0 && !restart) ::close(output_write);
     std::string ok = "OK " + std::to_string(l.pid) + " " + std::to_string(l.start_time);
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
-    monitor_main(exit_path, l.pidfd.release(), out, log_fd);
+    monitor_main(exit_path, l.pidfd.release(), out, log_fd, restart);
   } catch (const std::exception& e) {
     std::string msg = std::string("E") + e.what();
     try {

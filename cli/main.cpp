@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--log", g.log, "Also write errors to this file");
   app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "Verbose messages");
+  app.add_option("--network-config", g.network_config,
+                 "Host network config (YAML: bridge, subnet, subnet6, mtu; default "
+                 "/etc/vsrv/network.yaml)");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "Use systemd for cgroups (not supported)");
 
   int exit_code = 0;

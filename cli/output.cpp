@@ -24,6 +24,7 @@ void print_list(const std::vector<State>& servers, bool quiet, bool json) {
                           {"template", s.template_name},
                           {"created", s.created}};
       if (s.exit_status) j["exitStatus"] = *s.exit_status;
+      if (!s.net.mode.empty()) j["addresses"] = s.net.addresses;
       a.push_back(j);
     }
     std::cout << a.dump(2) << "\n";

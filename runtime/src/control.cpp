@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "network.hpp"
 #include "prepare.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -109,6 +110,7 @@ void remove(const GlobalOptions& g, const std::string& id, bool force) {
     // Let the monitor record the exit before its directory goes away.
     if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
     if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->remove();
+    teardown_network(g, id, st.net, force);
   }
   remove_tree(server_data_dir(g, id));
   store.remove(id);

@@ -16,6 +16,7 @@
 #include "build.hpp"
 #include "monitor.hpp"
 #include "network.hpp"
+#include "network.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
 #include "seccomp_cache.hpp"
@@ -157,8 +158,14 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
   store.write(st);
   cg->apply(p.spec.linux.resources);
 
+  NetPlan net = plan_network(g, p.spec, req.id, st.net);
+  undo.push([g, id = req.id, recorded = st.net] { teardown_network(g, id, recorded, true); });
+  store.write(st);
+  forward_ports(net);
+
   InitConfig cfg;
   cfg.spec = &p.spec;
+  cfg.net = &net;
   cfg.plan = mount_plan(g, req.id, p, req.no_pivot);
   if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
   UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));

@@ -93,6 +93,9 @@ Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
     if (ns.type == NsType::kUser && ns.path.empty()) new_user = true;
   if (new_user) isolation::write_id_maps(out.pid, s.linux.uid_mappings, s.linux.gid_mappings);
   if (cgfd < 0) cgroup.add(out.pid);
+  // The init's network namespace exists now: the host side of its network
+  // (its veth peer lands in there as eth0, which the init configures).
+  if (cfg.net) setup_host_network(*cfg.net, out.pid);
   send_message(parent_sock.get(), std::string(1, sync_msg::kGo));
 
   for (;;) {

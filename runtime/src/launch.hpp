@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "network.hpp"
 #include "vsrv/base/fd.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
 #include "vsrv/isolation/seccomp_program.hpp"
@@ -30,6 +31,7 @@ struct InitConfig {
   int console_fd = -1;       // connected console socket (--console-socket), or -1
   bool send_pty_to_parent = false;  // terminal without console socket: master goes to the parent
   std::optional<isolation::SeccompProgram> seccomp;  // compiled linux.seccomp (from the cache)
+  const NetPlan* net = nullptr;  // bridge/routed: host side in launch, NIC in the init
 };
 
 struct Launched {

@@ -175,6 +175,12 @@ ordered_json spec_json(const Spec& s) {
   if (!v.template_name.empty()) vj["template"] = v.template_name;
   vj["network"] = {{"mode", v.network.mode}};
   if (!v.network.address.empty()) vj["network"]["address"] = v.network.address;
+  if (!v.network.address6.empty()) vj["network"]["address6"] = v.network.address6;
+  if (v.network.mtu) vj["network"]["mtu"] = v.network.mtu;
+  for (const PortMap& p : v.network.ports) {
+    vj["network"]["ports"].push_back(std::to_string(p.host_port) + ":" + std::to_string(p.port) +
+                                     "/" + p.proto);
+  }
   if (!v.network.path.empty()) vj["network"]["path"] = v.network.path;
   vj["onboot"] = v.onboot;
   vj["restart"] = v.restart;

@@ -182,6 +182,16 @@ void parse_network(Ctx& ctx, const Field& field, Network& net) {
   Obj o(ctx, field);
   if (auto f = o.get("mode")) net.mode = detail::str(ctx, *f);
   if (auto f = o.get("address")) net.address = detail::str(ctx, *f);
+  if (auto f = o.get("address6")) net.address6 = detail::str(ctx, *f);
+  if (auto f = o.get("mtu")) net.mtu = static_cast<int>(detail::int64(ctx, *f, 68, 65535));
+  if (auto f = o.get("ports")) {
+    net.ports.clear();
+    for (const Field& p : detail::list(ctx, *f, "must be a list like [\"8080:80/tcp\"]")) {
+      auto port = parse_port_map(detail::str(ctx, p));
+      if (!port) ctx.fail(p.line, p.path, "must be HOSTPORT:PORT[/tcp|udp] like 8080:80/tcp");
+      net.ports.push_back(*port);
+    }
+  }
   if (auto f = o.get("path")) net.path = detail::str(ctx, *f);
   o.finish();
 }
@@ -268,6 +278,10 @@ ParseResult parse_onto(const std::string& text, const std::string& source, const
   for (const char* other_os : {"solaris", "windows", "vm", "zos"}) o.ignore(other_os);
   o.finish();
 
+  const YAML::Node& cdoc = doc;
+  const YAML::Node linux_node = cdoc["linux"];
+  detail::apply_network_mode(
+      spec, linux_node.IsDefined() && linux_node.IsMap() && linux_node["namespaces"].IsDefined());
   detail::validate_with_lines(spec, source, &ctx.lines, base == nullptr);
   result.warnings = std::move(ctx.warnings);
   return result;

@@ -96,6 +96,10 @@ inline bool is_plain(const YAML::Node& node) {
 // Sections, in spec_parser_linux.cpp.
 void parse_linux(Ctx& ctx, const Field& field, Linux& out);
 
+// What vsrv.network.mode means for linux.namespaces (spec_network.cpp):
+// host drops a network namespace the text did not ask for; ns joins its path.
+void apply_network_mode(Spec& spec, bool namespaces_written);
+
 // validate() with the line numbers recorded while parsing.
 // process_required: the text itself must have a process section (not when
 // parsing over a base spec).

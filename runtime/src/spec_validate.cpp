@@ -462,10 +462,33 @@ class Validator {
     const bool routed = net.mode == "bridge" || net.mode == "routed";
     if (!net.address.empty()) {
       if (!routed) fail("vsrv.network.address", "only used with mode bridge or routed");
-      if (net.address != "auto" && !valid_cidr(net.address)) {
-        fail(
-            "vsrv.network.address",
-            "must be auto or an address with a prefix like 10.0.0.2/24, got " + quote(net.address));
+      if (net.address != "auto" &&
+          (!valid_cidr(net.address) || net.address.find(':') != std::string::npos)) {
+        fail("vsrv.network.address",
+             "must be auto or an IPv4 address with a prefix like 10.0.0.2/24, got " +
+                 quote(net.address));
+      }
+    }
+    if (!net.address6.empty()) {
+      if (!routed) fail("vsrv.network.address6", "only used with mode bridge or routed");
+      if (net.address6 != "auto" &&
+          (!valid_cidr(net.address6) || net.address6.find(':') == std::string::npos)) {
+        fail("vsrv.network.address6",
+             "must be auto or an IPv6 address with a prefix like fd00::2/64, got " +
+                 quote(net.address6));
+      }
+    }
+    if (net.mtu != 0 && !routed) fail("vsrv.network.mtu", "only used with mode bridge or routed");
+    if (!net.ports.empty() && !routed) {
+      fail("vsrv.network.ports", "only used with mode bridge or routed");
+    }
+    for (size_t i = 0; i < net.ports.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (net.ports[j].proto != net.ports[i].proto) continue;
+        if (net.ports[j].host_port != net.ports[i].host_port) continue;
+        fail(index_path("vsrv.network.ports", i), "host port " +
+                                                      std::to_string(net.ports[i].host_port) + "/" +
+                                                      net.ports[i].proto + " is forwarded twice");
       }
     }
     if (net.mode == "ns" && !absolute(net.path)) {

@@ -53,6 +53,11 @@ std::string state_to_json(const State& s) {
             {"created", s.created},
             {"cgroupDirs", s.cgroup_dirs},
             {"annotations", s.annotations}};
+  if (!s.net.mode.empty()) {
+    j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
+                    {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
+                    {"routes", s.net.routes},       {"ports", s.net.ports}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -75,6 +80,16 @@ State state_from_json(const std::string& text) {
   s.created = j.value("created", "");
   s.cgroup_dirs = j.value("cgroupDirs", std::vector<std::string>{});
   s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+  if (j.contains("network")) {
+    const json& n = j["network"];
+    using Strings = std::vector<std::string>;
+    s.net.mode = n.value("mode", "");
+    s.net.host_if = n.value("hostIf", "");
+    s.net.addresses = n.value("addresses", Strings{});
+    s.net.ipam = n.value("ipam", Strings{});
+    s.net.routes = n.value("routes", Strings{});
+    s.net.ports = n.value("ports", Strings{});
+  }
   return s;
 }
 

@@ -266,8 +266,18 @@ TEST_CASE("vsrv section errors", "[spec][errors]") {
         "routed or ns)");
   CHECK(error_of(head + "linux: {namespaces: [{type: network}]}\nvsrv:\n  network: {mode: bridge, "
                         "address: 10.0.0.300/24}\n") ==
-        "config.yaml:4: vsrv.network.address: must be auto or an address with a prefix like "
+        "config.yaml:4: vsrv.network.address: must be auto or an IPv4 address with a prefix like "
         "10.0.0.2/24, got \"10.0.0.300/24\"");
+  const std::string bridge = head + "linux: {namespaces: [{type: network}]}\nvsrv:\n  network: ";
+  CHECK(error_of(bridge + "{mode: bridge, address6: 10.0.0.2/24}\n") ==
+        "config.yaml:4: vsrv.network.address6: must be auto or an IPv6 address with a prefix like "
+        "fd00::2/64, got \"10.0.0.2/24\"");
+  CHECK(error_of(bridge + "{mode: bridge, ports: [\"80:80\", \"80:8080/tcp\"]}\n") ==
+        "config.yaml:4: vsrv.network.ports[1]: host port 80/tcp is forwarded twice");
+  CHECK(error_of(bridge + "{mode: bridge, ports: [\"80:70000\"]}\n") ==
+        "config.yaml:4: vsrv.network.ports[0]: must be HOSTPORT:PORT[/tcp|udp] like 8080:80/tcp");
+  CHECK(error_of(bridge + "{mode: bridge, mtu: 20}\n") ==
+        "config.yaml:4: vsrv.network.mtu: must be an integer from 68 to 65535");
   CHECK(error_of(head + "vsrv:\n  network: bridge\n") ==
         "config.yaml:3: vsrv.network.mode: bridge needs a network namespace in linux.namespaces");
   CHECK(error_of(head + "linux: {namespaces: [{type: network}]}\nvsrv: {network: host}\n") ==

@@ -395,8 +395,15 @@ TEST_CASE("vsrv section variants", "[spec][vsrv]") {
   SECTION("routed with an IPv6 address") {
     const auto s = parse_ok(kMin +
                             "linux: {namespaces: [{type: network}]}\n"
-                            "vsrv: {network: {mode: routed, address: \"fd00::2/64\"}}\n");
-    CHECK(s.vsrv.network.address == "fd00::2/64");
+                            "vsrv: {network: {mode: routed, address6: \"fd00::2/64\", mtu: 1400, "
+                            "ports: [\"8080:80\", \"53:53/udp\"]}}\n");
+    CHECK(s.vsrv.network.address6 == "fd00::2/64");
+    CHECK(s.vsrv.network.mtu == 1400);
+    REQUIRE(s.vsrv.network.ports.size() == 2);
+    CHECK(s.vsrv.network.ports[0].proto == "tcp");
+    CHECK(s.vsrv.network.ports[0].host_port == 8080);
+    CHECK(s.vsrv.network.ports[1].proto == "udp");
+    CHECK(s.vsrv.network.ports[1].port == 53);
   }
   SECTION("ns with a path") {
     const auto s = parse_ok(kMin + "vsrv: {network: {mode: ns, path: /run/netns/blue}}\n");

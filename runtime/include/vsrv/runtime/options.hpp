@@ -11,6 +11,7 @@ struct GlobalOptions {
   std::string log;                      // error log file (engines pass it)
   std::string log_format = "text";      // text | json
   bool debug = false;
+  std::string network_config;           // empty: /etc/vsrv/network.yaml when present
   bool systemd_cgroup = false;          // --systemd-cgroup: refused with a clear error
 };
 

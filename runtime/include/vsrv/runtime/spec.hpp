@@ -57,9 +57,19 @@ struct Linux {
   std::optional<isolation::Seccomp> seccomp;
 };
 
+// A forwarded port: host_port on the host's addresses to port in the server.
+struct PortMap {
+  std::string proto = "tcp";  // tcp | udp
+  uint16_t host_port = 0;
+  uint16_t port = 0;
+};
+
 struct Network {
   std::string mode = "none";  // none | host | bridge | routed | ns
-  std::string address;        // "auto" or CIDR
+  std::string address;        // IPv4: "auto" or CIDR; empty = auto (bridge, routed)
+  std::string address6;       // IPv6: "auto" or CIDR; empty = none
+  int mtu = 0;                // 0: the host's network config
+  std::vector<PortMap> ports;  // "8080:80/tcp"
   std::string path;           // mode ns
 };
 

@@ -1,6 +1,7 @@
 // Parsing and validating specs. All errors are found before any side effect.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ void validate(const Spec& spec, const std::string& source);
 // Sizes: "256Mi", "1G", "512k", "1024" (bytes); -1 for unlimited. Throws
 // std::invalid_argument on a bad size.
 int64_t parse_size(const std::string& text);
+
+// A forwarded port "HOSTPORT:PORT[/tcp|udp]" (tcp when not given); empty
+// when the text is not one.
+std::optional<PortMap> parse_port_map(const std::string& text);
 
 // Server ids: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. Throws vsrv::Error(kUsage):
 // "invalid server id \"../x\": must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}".

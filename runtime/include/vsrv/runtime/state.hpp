@@ -18,6 +18,17 @@ namespace vsrv {
 enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
 const char* status_name(Status s);
 
+// What a server's network changed outside it, so that delete (even
+// `delete --force` after a crash) can undo exactly that.
+struct NetState {
+  std::string mode;                    // bridge | routed; empty: nothing outside
+  std::string host_if;                 // host end of the veth pair
+  std::vector<std::string> addresses;  // the server's, "10.77.0.2/16"
+  std::vector<std::string> ipam;       // keys held under <root>/.ipam
+  std::vector<std::string> routes;     // host routes through host_if ("10.77.0.2/32")
+  std::vector<std::string> ports;      // forwards, "tcp 8080 10.77.0.2 80"
+};
+
 struct State {
   std::string id;
   Status status = Status::kCreating;  // as recorded; see StateStore::derive
@@ -37,6 +48,7 @@ struct State {
   std::map<std::string, std::string> annotations;
   std::optional<int> exit_status;      // from the exit file, when recorded
   bool oom_killed = false;
+  NetState net;
 };
 
 // Paths and files of one server's state directory.

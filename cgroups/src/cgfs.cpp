@@ -53,6 +53,22 @@ std::optional<std::string> read_opt(const std::string& path) {
   return trim(*s);
 }
 
+uint64_t read_u64(const std::string& path) {
+  auto s = read_opt(path);
+  if (!s || s->empty() || s->find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::strtoull(s->c_str(), nullptr, 10);
+}
+
+std::map<std::string, uint64_t> read_keyed(const std::string& path) {
+  auto s = read_opt(path);
+  return s ? flat_keyed(*s) : std::map<std::string, uint64_t>{};
+}
+
+std::optional<uint64_t> read_limit(const std::string& path) {
+  auto s = read_opt(path);
+  return s ? parse_limit(*s) : std::nullopt;
+}
+
 int write_errno(const std::string& path, const std::string& data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return errno;
@@ -126,6 +142,12 @@ void remove_cgroup_dir(const std::string& dir) {
 
 bool wait_events(const std::string& dir, const std::string& key, const std::string& value,
                  int timeout_ms) {
+  return wait_events_until(
+      dir, [&](const std::string& text) { return key_value(text, key) == value; }, timeout_ms);
+}
+
+bool wait_events_until(const std::string& dir, const std::function<bool(const std::string&)>& done,
+                       int timeout_ms) {
   std::string path = join(dir, "cgroup.events");
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError("open " + path);
@@ -136,7 +158,7 @@ bool wait_events(const std::string& dir, const std::string& key, const std::stri
     if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw SysError("lseek " + path);
     char buf[512];
     size_t n = read_full(fd.get(), buf, sizeof buf);
-    if (key_value(std::string(buf, n), key) == value) return true;
+    if (done(std::string(buf, n))) return true;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();

@@ -3,6 +3,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +20,13 @@ std::string parent_of(const std::string& dir);
 
 // Content of a small file, trimmed; empty optional if it does not exist.
 std::optional<std::string> read_opt(const std::string& path);
+// A counter file as a number; 0 when missing or not a number.
+uint64_t read_u64(const std::string& path);
+// A "KEY VALUE" file (cpu.stat, memory.events, ...); empty when missing.
+std::map<std::string, uint64_t> read_keyed(const std::string& path);
+// A limit file; empty when unlimited or missing.
+std::optional<uint64_t> read_limit(const std::string& path);
+
 // write(2) once; returns 0 or the errno.
 int write_errno(const std::string& path, const std::string& data);
 // Throws SysError "write DATA to PATH: ...".
@@ -41,6 +51,9 @@ void remove_cgroup_dir(const std::string& dir);
 // in dir/cgroup.events. False on timeout.
 bool wait_events(const std::string& dir, const std::string& key, const std::string& value,
                  int timeout_ms);
+// The same for any condition on the file's text.
+bool wait_events_until(const std::string& dir, const std::function<bool(const std::string&)>& done,
+                       int timeout_ms);
 
 void sleep_ms(int ms);
 

@@ -32,7 +32,7 @@ std::unique_ptr<Cgroup> create_v2_at(const std::string& mount, const std::string
   std::vector<std::string> comps = cgroup_path_components(path);
   V2Hierarchy h{mount, "/"};
   for (const SelfCgroupEntry& e : parse_self_cgroup(read_file("/proc/self/cgroup")))
-    if (e.id == 0 && e.controllers.empty()) h.own = e.path;
+    if (e.id == 0 && e.controllers.empty()) h.own = caller_base(e.path);
   return V2Cgroup::create(h, comps, path[0] == '/');
 }
 

@@ -26,7 +26,7 @@ Hierarchies discover_hierarchies(const std::vector<SelfCgroupEntry>& entries) {
       std::string mount = h.pure_v2 ? kCgroupRoot : join(kCgroupRoot, "unified");
       if (!h.pure_v2 && !is_cgroup2(mount)) continue;
       check_own(e.path);
-      h.v2 = V2Hierarchy{mount, e.path};
+      h.v2 = V2Hierarchy{mount, caller_base(e.path)};
       continue;
     }
     // A pure v2 host: v1 (named) hierarchies mounted elsewhere are not ours.

@@ -35,6 +35,8 @@ class V1Cgroup final : public Cgroup {
   void thaw() override;
   bool frozen() const override;
   void apply(const Resources& resources) override;
+  Stats stats() const override;
+  std::unique_ptr<OomWatch> watch_oom() const override;
   void remove() override;
 
  private:

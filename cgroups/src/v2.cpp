@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,18 +34,29 @@ void v2_freeze(const std::string& dir, bool freeze) {
   if (::access(file.c_str(), F_OK) != 0)
     throw Error((freeze ? "freeze " : "thaw ") + dir + ": cgroup.freeze is missing (kernel < 5.2)");
   write_or_throw(file, freeze ? "1" : "0");
-  if (wait_events(dir, "frozen", freeze ? "1" : "0", kWaitMs)) return;
+  // An empty cgroup has nothing to thaw; its "frozen 1" can outlive the
+  // thaw when its last tasks exited while it was frozen (fatal signals do).
+  auto done = [freeze](const std::string& events) {
+    return key_value(events, "frozen") == (freeze ? "1" : "0") ||
+           (!freeze && key_value(events, "populated") == "0");
+  };
+  if (wait_events_until(dir, done, kWaitMs)) return;
   if (freeze) write_errno(file, "0");  // don't leave it half frozen
   throw Error((freeze ? "freeze " : "thaw ") + dir + ": not done after 10 s");
 }
 
 bool v2_frozen(const std::string& dir) {
+  // Frozen as asked (cgroup.freeze) and as done (cgroup.events), as runc reads it.
+  if (read_opt(join(dir, "cgroup.freeze")) != "1") return false;
   auto events = read_opt(join(dir, "cgroup.events"));
   return events && key_value(*events, "frozen") == "1";
 }
 
-V2Cgroup::V2Cgroup(std::string mount, std::string base, std::string dir)
-    : mount_(std::move(mount)), base_(std::move(base)), dir_(std::move(dir)) {
+V2Cgroup::V2Cgroup(std::string mount, std::string base, std::string dir, bool caller_base)
+    : mount_(std::move(mount)),
+      base_(std::move(base)),
+      dir_(std::move(dir)),
+      caller_base_(caller_base) {
   // Missing when a removed cgroup is loaded again: remove() stays possible.
   fd_.reset(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
@@ -55,9 +67,10 @@ std::unique_ptr<V2Cgroup> V2Cgroup::create(const V2Hierarchy& h,
   DirRollback rollback;
   std::string existing;
   std::string leaf = make_cgroup_dirs(own, comps, rollback, false, &existing);
-  auto cg = std::make_unique<V2Cgroup>(h.mount, absolute ? existing : own, leaf);
+  auto cg = std::make_unique<V2Cgroup>(h.mount, absolute ? existing : own, leaf, !absolute);
   if (!cg->fd_) throw SysError("open " + leaf);
   rollback.commit();
+  cg->enable_available();
   return cg;
 }
 
@@ -124,16 +137,51 @@ void V2Cgroup::enable(const std::string& controller, const std::string& field) {
     if (has(d, "cgroup.subtree_control")) continue;
     // "No internal processes": a non-root cgroup with processes can't enable
     // controllers for its children.
-    if (d == base_ && d != mount_ && !read_procs(d).empty())
-      throw Error(field + ": cannot enable the " + controller + " controller below " + d +
-                  ": the cgroup holds processes; run vsrv from a leaf cgroup or pass an absolute "
-                  "cgroupsPath under a delegated parent");
+    if (d == base_ && d != mount_ && !read_procs(d).empty()) {
+      if (!caller_base_)
+        throw Error(field + ": cannot enable the " + controller + " controller below " + d +
+                    ": the cgroup holds processes; pass a cgroupsPath under a cgroup without "
+                    "processes (a delegated parent)");
+      move_to_caller_leaf(field);
+    }
     int err = write_errno(join(d, "cgroup.subtree_control"), "+" + controller);
     if (err)
       throw SysError(
           field + ": enable the " + controller + " controller in " + d + "/cgroup.subtree_control",
           err);
   }
+}
+
+void V2Cgroup::enable_available() {
+  auto offered = read_opt(join(base_, "cgroup.controllers"));
+  if (!offered) return;
+  for (const std::string& c : split(*offered, ' ')) {
+    if (c != "cpu" && c != "io" && c != "memory" && c != "pids") continue;
+    try {
+      enable(c, "enable the " + c + " controller");
+    } catch (const Error&) {
+      // apply() names the limit that needs it.
+    }
+  }
+}
+
+void V2Cgroup::move_to_caller_leaf(const std::string& field) {
+  std::string leaf = join(base_, kCallerLeaf);
+  if (::mkdir(leaf.c_str(), 0755) < 0 && errno != EEXIST)
+    throw SysError(field + ": " + base_ + " holds processes and mkdir " + leaf);
+  // New processes may be forked into base_ while we move: a few rounds.
+  for (int round = 0; round < 100; ++round) {
+    std::vector<pid_t> procs = read_procs(base_);
+    if (procs.empty()) return;
+    for (pid_t p : procs) {
+      int err = write_errno(join(leaf, "cgroup.procs"), std::to_string(p));
+      if (err && err != ESRCH)
+        throw SysError(field + ": " + base_ + " holds processes; moving pid " + std::to_string(p) +
+                           " into " + leaf,
+                       err);
+    }
+  }
+  throw Error(field + ": " + base_ + " still holds processes after moving them into " + leaf);
 }
 
 }  // namespace vsrv::cgroups::detail

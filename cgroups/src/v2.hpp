@@ -23,8 +23,10 @@ class V2Cgroup final : public Cgroup {
  public:
   // dir: the leaf. base: the caller's own cgroup (relative path) or the
   // deepest directory that existed before create (absolute path): controllers
-  // are enabled from there downwards.
-  V2Cgroup(std::string mount, std::string base, std::string dir);
+  // are enabled from there downwards. caller_base: base is the caller's own
+  // cgroup, whose processes may be moved into a leaf (kCallerLeaf) so that it
+  // can give controllers to its children.
+  V2Cgroup(std::string mount, std::string base, std::string dir, bool caller_base = false);
 
   static std::unique_ptr<V2Cgroup> create(const V2Hierarchy& h,
                                           const std::vector<std::string>& comps, bool absolute);
@@ -39,16 +41,24 @@ class V2Cgroup final : public Cgroup {
   void thaw() override { v2_freeze(dir_, false); }
   bool frozen() const override { return v2_frozen(dir_); }
   void apply(const Resources& resources) override;
+  Stats stats() const override;
+  std::unique_ptr<OomWatch> watch_oom() const override;
   void remove() override;
 
  private:
   // Makes `controller` available in dir_ by enabling it in cgroup.subtree_control
   // of base_ and every directory between base_ and dir_. Error names field.
   void enable(const std::string& controller, const std::string& field);
+  // Enables cpu, io, memory and pids where base_ offers them, so that stats
+  // count from the start; what cannot be enabled is left to apply() to report.
+  void enable_available();
+  // Moves every process of base_ into base_/kCallerLeaf.
+  void move_to_caller_leaf(const std::string& field);
 
   std::string mount_;
   std::string base_;
   std::string dir_;
+  bool caller_base_ = false;
   UniqueFd fd_;  // O_DIRECTORY fd of dir_, for clone3(CLONE_INTO_CGROUP)
 };
 

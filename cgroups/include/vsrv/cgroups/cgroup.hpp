@@ -39,6 +39,63 @@ struct Resources {
   std::map<std::string, std::string> unified;  // raw v2 files
 };
 
+// What a cgroup (with its descendants) uses and how often it hit its limits.
+// A limit is empty when unlimited. failcnt is a beancounter-style count of
+// refusals per limit: memory and swap, times usage reached the limit; pids,
+// forks refused; cpu, periods throttled. Counters a kernel lacks read 0.
+struct MemoryStats {
+  uint64_t usage = 0;  // bytes
+  uint64_t peak = 0;   // highest usage since creation
+  std::optional<uint64_t> limit;
+  uint64_t failcnt = 0;
+  uint64_t swap_usage = 0;             // swap alone (v1: memsw usage - usage)
+  std::optional<uint64_t> swap_limit;  // swap alone (v1: memsw limit - limit)
+  uint64_t swap_failcnt = 0;
+  uint64_t oom_events = 0;  // times the OOM killer ran (v1: = oom_kills)
+  uint64_t oom_kills = 0;   // processes it killed
+};
+struct CpuStats {
+  uint64_t usage_usec = 0;
+  uint64_t user_usec = 0;
+  uint64_t system_usec = 0;
+  uint64_t periods = 0;
+  uint64_t throttled_periods = 0;  // the cpu failcnt
+  uint64_t throttled_usec = 0;
+  std::optional<uint64_t> quota_usec;  // per period; empty: unlimited
+  uint64_t period_usec = 0;
+};
+struct PidsStats {
+  uint64_t current = 0;
+  std::optional<uint64_t> limit;
+  uint64_t failcnt = 0;
+};
+struct IoStats {
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+  uint64_t read_ios = 0;
+  uint64_t write_ios = 0;
+};
+struct Stats {
+  MemoryStats memory;
+  CpuStats cpu;
+  PidsStats pids;
+  IoStats io;
+};
+
+// OOM notifications without a polling loop: fd() turns readable (POLLIN) when
+// the kernel reports an OOM in the cgroup (v2: inotify on memory.events; v1:
+// an eventfd registered through cgroup.event_control for memory.oom_control).
+class OomWatch {
+ public:
+  virtual ~OomWatch() = default;
+  virtual int fd() const = 0;
+  // Consumes the notification; returns how many OOM events happened since the
+  // last call (0 for a change that was no OOM).
+  virtual uint64_t consume() = 0;
+  // True once the cgroup is gone (v1 signals its removal on the eventfd).
+  virtual bool gone() const = 0;
+};
+
 enum class Backend { kV1, kV2 };
 
 class Cgroup {
@@ -72,6 +129,10 @@ class Cgroup {
   virtual bool frozen() const = 0;
   // Applies limits; a limit that cannot be applied is an error naming it.
   virtual void apply(const Resources& resources) = 0;
+  // Usage, limits and failure counters (missing files read as 0 / unlimited).
+  virtual Stats stats() const = 0;
+  // Starts watching for OOM events. Throws when the memory controller is absent.
+  virtual std::unique_ptr<OomWatch> watch_oom() const = 0;
   // Removes every directory (retries EBUSY briefly). Missing dirs are fine.
   virtual void remove() = 0;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,5 +42,31 @@ std::string format_cpu_max(int64_t quota, uint64_t period);
 
 // Value of "KEY VALUE" lines (cgroup.events, memory.events); empty if absent.
 std::optional<std::string> key_value(const std::string& text, const std::string& key);
+
+// "KEY VALUE" lines (cpu.stat, memory.events, pids.events, memory.stat) as
+// numbers; lines whose value is not a number are left out.
+std::map<std::string, uint64_t> flat_keyed(const std::string& text);
+
+// A limit file: "max" (v2), "-1" or a v1 value of 2^62 or more (v1's
+// "unlimited", rounded down to a page) -> empty; else the number.
+std::optional<uint64_t> parse_limit(const std::string& text);
+
+// Byte and operation counts summed over devices.
+struct IoTotals {
+  uint64_t read_bytes = 0, write_bytes = 0, read_ios = 0, write_ios = 0;
+};
+// cgroup v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ...".
+IoTotals parse_io_stat(const std::string& text);
+// cgroup v1 blkio.*io_service_bytes and blkio.*io_serviced: "MAJ:MIN Read N" lines;
+// the counts go to the byte fields (the caller knows which file it read).
+IoTotals parse_blkio(const std::string& text);
+
+// The name of the leaf cgroup vsrv moves the caller's processes into when
+// their cgroup (not the root) must give controllers to its children (cgroup
+// v2's "no internal processes" rule).
+inline constexpr const char* kCallerLeaf = "vsrv.leaf";
+// The cgroup under which relative paths are nested for a caller in own: own,
+// or its parent when own is that leaf.
+std::string caller_base(const std::string& own);
 
 }  // namespace vsrv::cgroups

@@ -80,9 +80,14 @@ std::string prepare_exec(const spec::Process& p) {
 
 void exec_process(const spec::Process& p, const std::string& exe,
                   const isolation::SeccompProgram* seccomp) {
+  isolation::confine_exec_to_root();
+  // Without no_new_privs the kernel takes a filter only from CAP_SYS_ADMIN,
+  // which the user may be about to lose: load it first (as runc does).
+  const bool early_seccomp = seccomp && !p.no_new_privileges;
+  if (early_seccomp) isolation::load_seccomp(*seccomp);
   isolation::apply_user_and_capabilities(p.user, p.capabilities.value_or(isolation::Capabilities{}));
   if (p.no_new_privileges) isolation::set_no_new_privs();
-  if (seccomp) isolation::load_seccomp(*seccomp);
+  if (seccomp && !early_seccomp) isolation::load_seccomp(*seccomp);
   isolation::cloexec_fds_from(3);
 
   std::vector<char*> argv, envp;

@@ -48,6 +48,11 @@ void bring_up_loopback();
 // effective and ambient sets exactly.
 void apply_user_and_capabilities(const User& user, const Capabilities& caps);
 void set_no_new_privs();
+// Lets this process and its descendants execute only files beneath the
+// current root (Landlock), so the vsrv binary, reachable through
+// /proc/self/exe, never runs inside a server. No-op without Landlock. Call
+// while still holding CAP_SYS_ADMIN (or after no_new_privs).
+void confine_exec_to_root();
 // Writes /proc/self/oom_score_adj.
 void set_oom_score_adj(int adj);
 

@@ -199,7 +199,7 @@ int cmd_watch(const char* report, const char* stop, dev_t vsrv_dev, ino_t vsrv_i
   std::map<std::string, long> c;
   for (const char* k :
        {"scans", "joining-seen", "reached-vsrv", "exe-write-opened", "ptrace-ok", "environ-read",
-        "mem-read", "fd-listed", "fd-link-read", "kept-write-opened", "kept-written"})
+        "mem-read", "fd-listed", "fd-link-read", "fd-opened", "kept-write-opened", "kept-written"})
     c[k] = 0;
   std::vector<int> kept;  // O_PATH handles of exe links that are vsrv
   std::set<int> reached_pids;
@@ -243,8 +243,13 @@ int cmd_watch(const char* report, const char* stop, dev_t vsrv_dev, ino_t vsrv_i
         while (auto* e = ::readdir(d)) {
           char target[PATH_MAX];
           std::string link = fd_dir + "/" + e->d_name;
-          if (e->d_name[0] != '.' && ::readlink(link.c_str(), target, sizeof target) > 0)
-            ++c["fd-link-read"];
+          if (e->d_name[0] == '.') continue;
+          if (::readlink(link.c_str(), target, sizeof target) > 0) ++c["fd-link-read"];
+          int stolen = ::open(link.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+          if (stolen >= 0) {
+            ++c["fd-opened"];
+            ::close(stolen);
+          }
         }
         ::closedir(d);
       }

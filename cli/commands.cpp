@@ -9,6 +9,7 @@
 #include "output.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
+#include "vsrv/runtime/onboot.hpp"
 #include "vsrv/runtime/server.hpp"
 #include "vsrv/runtime/spec_parser.hpp"
 #include "vsrv/runtime/templates.hpp"
@@ -106,9 +107,24 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
   }
   {
     static std::string id;
+    static bool all_onboot = false;
     auto* cmd = app.add_subcommand("start", "Run the user's process of a created server");
-    cmd->add_option("id", id, "Server id")->required();
-    cmd->callback([&] { runtime::start(g, id); });
+    cmd->add_option("id", id, "Server id");
+    cmd->add_flag("--all-onboot", all_onboot,
+                  "Start every server marked vsrv.onboot (at boot; stopped ones are built again)");
+    cmd->callback([&] {
+      if (all_onboot == !id.empty())
+        throw Error(ErrorKind::kUsage, "start: give a server id or --all-onboot (not both)");
+      if (!all_onboot) return runtime::start(g, id);
+      for (const auto& r : runtime::start_all_onboot(g)) {
+        if (r.action == "failed") {
+          std::cerr << "vsrv: start " << r.id << ": " << r.error << "\n";
+          exit_code = 1;
+        } else {
+          std::cout << r.id << ": " << r.action << "\n";
+        }
+      }
+    });
   }
   // exec
   {
@@ -194,20 +210,8 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     cmd->add_flag("-f,--follow", follow, "Keep following until the server stops");
     cmd->callback([&] { runtime::logs(g, id, follow, 1); });
   }
-  // templates
-  {
-    auto* cmd = app.add_subcommand("template", "Server templates");
-    cmd->require_subcommand(1);
-    static std::string bb_name, rm_name;
-    auto* bb = cmd->add_subcommand("busybox", "Build a template from Debian's busybox-static");
-    bb->add_option("name", bb_name, "Template name")->required();
-    bb->callback([&] { runtime::template_busybox(g, bb_name); });
-    auto* ls = cmd->add_subcommand("list", "List templates");
-    ls->callback([&] { print_templates(runtime::template_list(g)); });
-    auto* rm = cmd->add_subcommand("rm", "Remove a template no server uses");
-    rm->add_option("name", rm_name, "Template name")->required();
-    rm->callback([&] { runtime::template_remove(g, rm_name); });
-  }
+  register_template_commands(app, g);
+  register_check_command(app);
   app.add_subcommand("features", "OCI features JSON")->callback([] {
     std::cout << runtime::features_json() << "\n";
   });

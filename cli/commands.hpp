@@ -10,6 +10,9 @@ namespace vsrv::cli {
 // Adds every verb to app. Each verb's callback runs the runtime and sets
 // exit_code (for run/exec: the process's own code); errors propagate.
 void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code);
+// template busybox|import|add|list|rm and check (commands_templates.cpp).
+void register_template_commands(CLI::App& app, GlobalOptions& g);
+void register_check_command(CLI::App& app);
 
 std::string json_log_line(const std::string& level, const std::string& msg, const std::string& time);
 

@@ -63,15 +63,6 @@ void print_processes(const std::vector<pid_t>& pids, bool json) {
   }
 }
 
-void print_templates(const std::vector<runtime::TemplateInfo>& templates) {
-  std::printf("%-20s %10s  %s\n", "NAME", "SIZE", "SERVERS");
-  for (const auto& t : templates) {
-    char size[32];
-    std::snprintf(size, sizeof size, "%.1fM", static_cast<double>(t.bytes) / (1024.0 * 1024.0));
-    std::printf("%-20s %10s  %zu\n", t.name.c_str(), size, t.servers.size());
-  }
-}
-
 void print_version() {
   const struct scmp_version* v = seccomp_version();
   std::printf("vsrv version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", VSRV_VERSION, v->major, v->minor,

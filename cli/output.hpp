@@ -6,13 +6,11 @@
 #include <vector>
 
 #include "vsrv/runtime/state.hpp"
-#include "vsrv/runtime/templates.hpp"
 
 namespace vsrv::cli {
 
 void print_list(const std::vector<State>& servers, bool quiet, bool json);
 void print_processes(const std::vector<pid_t>& pids, bool json);
-void print_templates(const std::vector<runtime::TemplateInfo>& templates);
 void print_version();
 
 }  // namespace vsrv::cli

@@ -85,6 +85,17 @@ UniqueFd mount_root(const Plan& plan) {
   }
   const Overlay& o = plan.overlay.front();
   if (o.lower.empty()) throw Error(ErrorKind::kUsage, "rootfs overlay: no lower directory");
+  if (o.disk_fd >= 0) {
+    std::string what_disk = "mount the server's disk on " + o.disk_dir;
+    UniqueFd disk_place(::open(o.disk_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!disk_place) throw SysError(what_disk);
+    // A copy is attached, so the given mount stays detached and can serve
+    // the next start of the server (a reboot). Kernels before 6.15 cannot
+    // copy a detached mount: the mount itself is attached then.
+    UniqueFd copy(::open_tree(o.disk_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    if (!copy && errno != EINVAL) throw SysError(what_disk);
+    attach(copy ? copy.get() : o.disk_fd, disk_place.get(), what_disk);
+  }
   std::string lower;
   for (const auto& dir : o.lower) lower += (lower.empty() ? "" : ":") + escape_lowerdir(dir);
   std::vector<MountOptions::Param> params{{"lowerdir", lower}};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "launch.hpp"
+#include "prepare.hpp"
 #include "vsrv/runtime/server.hpp"
 
 namespace vsrv::runtime {
@@ -22,5 +23,10 @@ struct Built {
 // force_terminal: -t.
 Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent parent, bool attached,
                    bool force_terminal);
+
+// The same from a prepared spec. reuse_data: DATA/servers/ID is kept from an
+// earlier life of the server (start --all-onboot) and survives a failure.
+Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared p, Parent parent,
+                     bool attached, bool force_terminal, bool reuse_data);
 
 }  // namespace vsrv::runtime

@@ -7,11 +7,13 @@
 
 #include "network.hpp"
 #include "prepare.hpp"
+#include "teardown.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/base/proc.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
 #include "vsrv/runtime/server.hpp"
+#include "vsrv/runtime/spec_parser.hpp"
 
 namespace vsrv::runtime {
 
@@ -33,6 +35,15 @@ bool wait_exit(int pidfd, int timeout_ms) {
     if (n < 0 && errno == EINTR) continue;
     return n > 0;
   }
+}
+
+// Tells the server's monitor that the coming exit is wanted: no restart.
+// Written before any signal, so the monitor sees it without the lock.
+void mark_stop_requested(const StateStore& store, const std::string& id) {
+  State rec = store.read(id);
+  if (rec.stop_requested) return;
+  rec.stop_requested = true;
+  store.write(rec);
 }
 
 void kill_everything(const State& st) {
@@ -63,6 +74,7 @@ void kill(const GlobalOptions& g, const std::string& id, int sig, bool all) {
 void stop(const GlobalOptions& g, const std::string& id, int timeout_seconds) {
   StateStore store(g.root);
   UniqueFd lock = store.lock(id);
+  mark_stop_requested(store, id);
   State st = store.derive(store.read(id));
   if (st.status == Status::kStopped) return;
   UniqueFd fd = live_pidfd(st.pid, st.pid_start);
@@ -84,10 +96,22 @@ void stop(const GlobalOptions& g, const std::string& id, int timeout_seconds) {
   if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
 }
 
-void remove(const GlobalOptions& g, const std::string& id, bool force) {
+void remove_server(const GlobalOptions& g, const std::string& id, bool force, bool keep_data) {
   StateStore store(g.root);
   struct stat sb;
   if (::stat(store.dir(id).c_str(), &sb) < 0) {
+    // No state (--root is a tmpfs: the host restarted) but data kept for
+    // the server: it is a stopped server, its data goes.
+    bool valid_id = true;
+    try {
+      spec::validate_id(id);
+    } catch (const Error&) {
+      valid_id = false;
+    }
+    if (valid_id && !keep_data && ::stat(server_data_dir(g, id).c_str(), &sb) == 0) {
+      remove_tree(server_data_dir(g, id));
+      return;
+    }
     if (force) return;
     throw Error(ErrorKind::kState, "server " + id + " does not exist");
   }
@@ -106,14 +130,19 @@ void remove(const GlobalOptions& g, const std::string& id, bool force) {
                                          ": stop it first, or use delete --force");
     if (st.status == Status::kCreating && !force)
       throw Error(ErrorKind::kState, "server " + id + " is being created");
+    mark_stop_requested(store, id);
     kill_everything(st);
     // Let the monitor record the exit before its directory goes away.
     if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
     if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->remove();
     teardown_network(g, id, st.net, force);
   }
-  remove_tree(server_data_dir(g, id));
+  if (!keep_data) remove_tree(server_data_dir(g, id));
   store.remove(id);
+}
+
+void remove(const GlobalOptions& g, const std::string& id, bool force) {
+  remove_server(g, id, force, false);
 }
 
 }  // namespace vsrv::runtime

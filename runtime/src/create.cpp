@@ -78,8 +78,10 @@ void kill_and_reap(pid_t pid, int pidfd) {
     }
     // The monitor outlives this command: it must not keep the caller's fds
     // (a pipe to `vsrv run -d | cat` would never see EOF) nor our lock.
+    // The server's disk stays: a restart mounts it again.
+    const int disk_fd = cfg.plan.overlay.empty() ? -1 : cfg.plan.overlay.front().disk_fd;
     close_fds_except({report_fd, output_read.get(), output_write, log_fd, cfg.fifo_fd, cfg.console_fd,
-                      cfg.stdio.in, cfg.stdio.out, cfg.stdio.err, cg.clone_into_fd()});
+                      cfg.stdio.in, cfg.stdio.out, cfg.stdio.err, cg.clone_into_fd(), disk_fd});
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     Launched l = launch(cfg, cg);
@@ -105,7 +107,11 @@ void kill_and_reap(pid_t pid, int pidfd) {
 
 Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent parent, bool attached,
                    bool force_terminal) {
-  Prepared p = prepare(g, req);
+  return build_prepared(g, req, prepare(g, req), parent, attached, force_terminal, false);
+}
+
+Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared p, Parent parent,
+                     bool attached, bool force_terminal, bool reuse_data) {
   if (force_terminal) p.spec.process.terminal = true;
   if (p.spec.process.terminal && parent == Parent::kCaller && req.console_socket.empty() &&
       !attached)
@@ -142,11 +148,7 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
   if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
 
   std::string data_dir = server_data_dir(g, req.id);
-  make_dirs(data_dir, 0700);
-  undo.push([data_dir] { remove_tree(data_dir); });
-  if (!p.template_name.empty()) {
-    for (const char* d : {"/upper", "/work", "/rootfs"}) make_dirs(data_dir + d, 0755);
-  }
+  Storage storage = make_storage(g, req, p, reuse_data, undo);
 
   std::string cg_path = p.spec.linux.cgroups_path.empty() ? "vsrv/" + req.id : p.spec.linux.cgroups_path;
   std::shared_ptr<cgroups::Cgroup> cg = cgroups::Cgroup::create(cg_path);
@@ -166,7 +168,7 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
   InitConfig cfg;
   cfg.spec = &p.spec;
   cfg.net = &net;
-  cfg.plan = mount_plan(g, req.id, p, req.no_pivot);
+  cfg.plan = mount_plan(g, req.id, p, req.no_pivot, storage.disk.get());
   if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
   UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));
   if (!fifo) throw SysError("open exec.fifo");
@@ -203,9 +205,10 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
     if (m < 0) throw SysError("fork monitor");
     if (m == 0) {
       lock.reset();
+      p.template_lock.reset();  // held by a running server, it would block `template rm`
       report.read.reset();
       monitor_child(cfg, *cg, report.write.release(), std::move(output.read), output.write.release(),
-                    store.exit_path(req.id), log.release());
+                    store.exit_path(req.id), log.release(), store.root(), req.id);
     }
     report.write.reset();
     output = Pipe{};

@@ -30,6 +30,7 @@ struct InitConfig {
   int fifo_fd = -1;          // O_PATH fd of exec.fifo: the init waits there for `start`
   int console_fd = -1;       // connected console socket (--console-socket), or -1
   bool send_pty_to_parent = false;  // terminal without console socket: master goes to the parent
+  bool wait_for_start = true;  // false: exec right after setup (the monitor restarting a server)
   std::optional<isolation::SeccompProgram> seccomp;  // compiled linux.seccomp (from the cache)
   const NetPlan* net = nullptr;  // bridge/routed: host side in launch, NIC in the init
 };

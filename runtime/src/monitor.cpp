@@ -41,25 +41,39 @@ bool copy_available(int from, int to) {
 }  // namespace
 
 [[noreturn]] void monitor_main(const std::string& exit_path, int init_pidfd, int output_fd,
-                               int log_fd) {
+                               int log_fd, const Restart& restart) {
   ::malloc_trim(0);
   UniqueFd log(log_fd);
   struct pollfd fds[2] = {{init_pidfd, POLLIN, 0}, {output_fd, POLLIN, 0}};
+  int status = 0;
   for (;;) {
-    int n = ::poll(fds, output_fd >= 0 ? 2 : 1, -1);
+    int n = ::poll(fds, 2, -1);  // poll skips a negative fd
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if (fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (!copy_available(output_fd, log.get())) fds[1].fd = -1;
+      if (!copy_available(fds[1].fd, log.get())) fds[1].fd = -1;
     }
-    if (fds[0].revents & POLLIN) break;
-  }
-  siginfo_t info = {};
-  int status = 0;
-  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(init_pidfd), &info, WEXITED) == 0)
+    if (!(fds[0].revents & POLLIN)) continue;
+    siginfo_t info = {};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fds[0].fd), &info, WEXITED) <
+        0) {
+      break;
+    }
     status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+    std::optional<Relaunched> next = restart ? restart(info) : std::nullopt;
+    if (!next) break;
+    ::close(fds[0].fd);
+    fds[0].fd = next->pidfd;
+    if (next->output_fd >= 0) {
+      if (output_fd >= 0) ::close(output_fd);
+      output_fd = fds[1].fd = next->output_fd;
+    } else if (output_fd >= 0) {
+      fds[1].fd = output_fd;
+    }
+  }
+  output_fd = fds[1].fd;
   // Whatever the init wrote last; other processes may still hold the pipe,
   // so read only what is there now.
   if (output_fd >= 0) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/base/fd.hpp"
 #include "vsrv/runtime/options.hpp"
 #include "vsrv/runtime/server.hpp"
 #include "vsrv/runtime/spec.hpp"
@@ -21,6 +22,7 @@ struct Prepared {
   std::string template_name;  // empty: the bundle's root.path is the rootfs
   std::string lower;          // template rootfs (when template_name is set)
   std::string rootfs;         // bundle rootfs, or the overlay mount point
+  UniqueFd template_lock;     // shared: `template rm` waits while we build
 };
 
 // Where a server's own data lives: DATA/servers/ID/{upper,work,rootfs,console.log}.
@@ -32,10 +34,16 @@ std::string server_data_dir(const GlobalOptions& g, const std::string& id);
 spec::ParseResult parse_server_spec(const std::string& text, const std::string& source);
 
 Prepared prepare(const GlobalOptions& g, const CreateRequest& req);
+// The same from a spec's text: source names it ("config.yaml", "x.json"),
+// bundle is absolute, template_name overrides vsrv.template when set.
+Prepared prepare_text(const GlobalOptions& g, const std::string& id, const std::string& bundle,
+                      const std::string& source, const std::string& text,
+                      const std::string& template_name);
 
-// The mount plan of a prepared server.
+// The mount plan of a prepared server; disk_fd: its own disk (server_disk.hpp)
+// holding upper/ and work/, or -1 for plain directories.
 rootfs::Plan mount_plan(const GlobalOptions& g, const std::string& id, const Prepared& p,
-                        bool no_pivot);
+                        bool no_pivot, int disk_fd);
 
 std::string absolute_path(const std::string& path);
 

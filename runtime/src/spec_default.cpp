@@ -23,7 +23,6 @@ Spec default_spec() {
   s.process.capabilities = isolation::default_capabilities();
   s.process.no_new_privileges = true;
   s.root = {"rootfs", false};
-  s.hostname = "vsrv";
   s.mounts = rootfs::default_mounts();
   using isolation::NsType;
   for (NsType t : {NsType::kPid, NsType::kNetwork, NsType::kIpc, NsType::kUts, NsType::kMount,
@@ -186,6 +185,8 @@ ordered_json spec_json(const Spec& s) {
   vj["restart"] = v.restart;
   vj["idmap"] = v.idmap_auto ? ordered_json("auto") : ordered_json(false);
   if (v.stop_signal) vj["stopSignal"] = *v.stop_signal;
+  if (v.disk) vj["disk"] = *v.disk;
+  if (!v.dns.empty()) vj["dns"] = v.dns;
   return j;
 }
 
@@ -251,7 +252,8 @@ std::string default_spec_yaml() {
   o << "# What OCI has no field for: the template the root filesystem comes from,\n"
        "# the network (none = loopback only, host, bridge or routed with an address\n"
        "# or auto, ns with a path), start at boot, restart policy (no, on-reboot,\n"
-       "# always), idmap: auto for a private uid/gid range, and the stop signal.\n"
+       "# always), idmap: auto for a private uid/gid range, the stop signal, the\n"
+       "# size of the server's own disk, and nameservers for its resolv.conf.\n"
     << "vsrv:\n"
     << "  template: " << y(s.vsrv.template_name) << "\n"
     << "  network: " << y(s.vsrv.network.mode) << "\n"
@@ -259,7 +261,9 @@ std::string default_spec_yaml() {
     << "  onboot: false\n"
     << "  restart: \"no\"\n"
     << "  # idmap: auto\n"
-    << "  # stopSignal: SIGTERM\n\n";
+    << "  # stopSignal: SIGTERM\n"
+    << "  # disk: 1Gi\n"
+    << "  # dns: [192.0.2.53]\n\n";
 
   o << "# The root filesystem, relative to the bundle directory or absolute.\n"
     << "root:\n"
@@ -296,7 +300,8 @@ std::string default_spec_yaml() {
   o << "  # No privileges gained by execve (setuid binaries, file capabilities).\n"
     << "  noNewPrivileges: " << (p.no_new_privileges ? "true" : "false") << "\n\n";
 
-  o << "hostname: " << y(s.hostname) << "\n\n";
+  o << "# The server's hostname; by default its id.\n"
+    << (s.hostname.empty() ? "# hostname: web1\n\n" : "hostname: " + y(s.hostname) + "\n\n");
 
   o << "# Filesystems mounted inside the server, in this order.\n"
     << "mounts:\n";

@@ -223,6 +223,8 @@ void parse_vsrv(Ctx& ctx, const Field& field, VsrvSection& v) {
       ctx.fail(f->line, f->path, "unknown signal \"" + s + "\"");
     }
   }
+  if (auto f = o.get("disk")) v.disk = detail::size(ctx, *f);
+  if (auto f = o.get("dns")) v.dns = detail::str_list(ctx, *f);
   o.finish();
 }
 

@@ -512,6 +512,18 @@ class Validator {
     if (v.stop_signal && (*v.stop_signal < 1 || *v.stop_signal > SIGRTMAX)) {
       fail("vsrv.stopSignal", "unknown signal " + std::to_string(*v.stop_signal));
     }
+    constexpr int64_t kMinDisk = 16LL << 20, kMaxDisk = 16LL << 40;
+    if (v.disk && (*v.disk < kMinDisk || *v.disk > kMaxDisk)) {
+      fail("vsrv.disk", "must be from 16Mi to 16Ti, got " + std::to_string(*v.disk) + " bytes");
+    }
+    for (size_t i = 0; i < v.dns.size(); ++i) {
+      unsigned char buf[16];
+      if (inet_pton(AF_INET, v.dns[i].c_str(), buf) != 1 &&
+          inet_pton(AF_INET6, v.dns[i].c_str(), buf) != 1) {
+        fail("vsrv.dns[" + std::to_string(i) + "]",
+             "must be an IP address, got " + quote(v.dns[i]));
+      }
+    }
   }
 
   const Spec& s_;

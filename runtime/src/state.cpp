@@ -53,6 +53,8 @@ std::string state_to_json(const State& s) {
             {"created", s.created},
             {"cgroupDirs", s.cgroup_dirs},
             {"annotations", s.annotations}};
+  if (s.stop_requested) j["stopRequested"] = true;
+  if (s.restarts) j["restarts"] = s.restarts;
   if (!s.net.mode.empty()) {
     j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
                     {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
@@ -80,6 +82,8 @@ State state_from_json(const std::string& text) {
   s.created = j.value("created", "");
   s.cgroup_dirs = j.value("cgroupDirs", std::vector<std::string>{});
   s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+  s.stop_requested = j.value("stopRequested", false);
+  s.restarts = j.value("restarts", 0);
   if (j.contains("network")) {
     const json& n = j["network"];
     using Strings = std::vector<std::string>;

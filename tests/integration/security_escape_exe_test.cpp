@@ -93,3 +93,21 @@ TEST_CASE("a server cannot overwrite the vsrv binary through a joining process's
   // The binary on the host is byte for byte what it was.
   CHECK(vsrv::read_file(lab.binary()) == before);
 }
+
+TEST_CASE("a server's init cannot be the vsrv binary either", "[security][escape]") {
+  EscapeLab lab;
+  const std::string before = vsrv::read_file(lab.binary());
+  std::string rootfs = lab.make_rootfs("init");
+  vsrv::write_file_atomic(rootfs + "/evil", "#!/proc/self/exe\n", 0755);
+  for (const char* cmd : {"/evil", "/proc/self/exe"}) {
+    std::string bundle =
+        lab.make_bundle("init", std::string("process: {args: [") + cmd +
+                                    ", --version], terminal: false}\n" + kHostLibraries);
+    Result r = lab.vsrv({"run", "-b", bundle, lab.new_id("init")});
+    INFO(cmd << ": " << r.status << " " << r.out << r.err);
+    CHECK(r.status != 0);
+    CHECK(r.out.find("vsrv") == std::string::npos);
+    CHECK(vsrv::test::one_error_line(r.err));
+  }
+  CHECK(vsrv::read_file(lab.binary()) == before);
+}

@@ -12,7 +12,8 @@ namespace vsrv::rootfs {
 void populate_dev(int dev);
 
 // Copies the contents of directory src into directory dst (tmpcopyup):
-// files, directories, symlinks and special files, with modes and owners.
+// files, directories, symlinks, hard links and special files, with owners,
+// modes, xattrs and times; mount points below src are left empty.
 void copy_tree(int src, int dst, const std::string& what);
 
 // Makes the directory root refers to the process's root: pivot_root, or

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vsrv/rootfs/devices.hpp"
@@ -18,21 +19,35 @@ struct Mount {
 
 // An overlay mounted onto Plan::rootfs before anything else.
 struct Overlay {
+  Overlay() = default;
+  Overlay(std::vector<std::string> lower_dirs, std::string upper_dir, std::string work_dir,
+          int disk = -1, std::string disk_at = {})
+      : lower(std::move(lower_dirs)),
+        upper(std::move(upper_dir)),
+        work(std::move(work_dir)),
+        disk_fd(disk),
+        disk_dir(std::move(disk_at)) {}
+
   std::vector<std::string> lower;  // read-only lower dirs, top first
   std::string upper;
   std::string work;
+  // The server's own disk (disk.hpp): a detached mount, a copy of which is
+  // attached onto disk_dir in the server's mount namespace only, before the
+  // overlay is made; upper and work lie below disk_dir. -1: none.
+  int disk_fd = -1;
+  std::string disk_dir;
 };
 
 struct Plan {
-  std::string rootfs;                   // host path of the root directory (absolute)
-  std::vector<Overlay> overlay;         // zero or one
-  bool readonly = false;                // root.readonly
-  std::string propagation;              // linux.rootfsPropagation; "" means rprivate
-  std::vector<Mount> mounts;            // OCI mounts, in order
+  std::string rootfs;            // host path of the root directory (absolute)
+  std::vector<Overlay> overlay;  // zero or one
+  bool readonly = false;         // root.readonly
+  std::string propagation;       // linux.rootfsPropagation; "" means rprivate
+  std::vector<Mount> mounts;     // OCI mounts, in order
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
-  bool no_pivot = false;                // chroot instead of pivot_root
-  std::vector<Device> devices;          // linux.devices, made after the mounts
+  bool no_pivot = false;        // chroot instead of pivot_root
+  std::vector<Device> devices;  // linux.devices, made after the mounts
 };
 
 // Runs in the child after it entered its new mount namespace (as root of

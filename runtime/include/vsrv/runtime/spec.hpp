@@ -81,6 +81,12 @@ struct VsrvSection {
   std::string restart = "no";  // no | on-reboot | always
   bool idmap_auto = false;
   std::optional<int> stop_signal;  // signal number
+  // "disk": the size of the server's own filesystem (its overlay upper and
+  // work dirs live on it), in bytes; unset: no limit (a plain directory).
+  std::optional<int64_t> disk;
+  // "dns": nameservers written to the server's /etc/resolv.conf; empty:
+  // taken from the host (see docs/virtual-servers.md).
+  std::vector<std::string> dns;
 };
 
 struct Spec {

@@ -48,6 +48,8 @@ struct State {
   std::map<std::string, std::string> annotations;
   std::optional<int> exit_status;      // from the exit file, when recorded
   bool oom_killed = false;
+  bool stop_requested = false;         // stop/delete asked: the monitor does not restart it
+  int restarts = 0;                    // inits the monitor launched again (restart policy)
   NetState net;
 };
 

@@ -1,0 +1,85 @@
+#include "saved_server.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "prepare.hpp"
+#include "vsrv/base/error.hpp"
+#include "vsrv/base/fd.hpp"
+#include "vsrv/base/file.hpp"
+
+namespace vsrv::runtime {
+
+namespace {
+// Written to a temporary name and renamed (readers see the old or the new
+// record), without fsync: a create must not wait for the disk. After a host
+// crash a record younger than the filesystem's commit interval may be
+// missing; such a server is then not brought back on boot.
+void write_record(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) throw SysError("write " + tmp);
+    write_all(fd.get(), text.data(), text.size());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) throw SysError("rename " + tmp);
+}
+
+}  // namespace
+std::string saved_server_path(const GlobalOptions& g, const std::string& id) {
+  return server_data_dir(g, id) + "/server.json";
+}
+
+void save_server(const GlobalOptions& g, const SavedServer& s) {
+  nlohmann::json j = {{"id", s.id},          {"template", s.template_name},
+                      {"bundle", s.bundle},  {"specSource", s.spec_source},
+                      {"spec", s.spec_text}, {"noPivot", s.no_pivot},
+                      {"onboot", s.onboot}};
+  write_record(saved_server_path(g, s.id), j.dump(2) + "\n");
+}
+
+std::optional<SavedServer> load_saved_server(const GlobalOptions& g, const std::string& id) {
+  auto text = try_read_file(saved_server_path(g, id));
+  if (!text) return std::nullopt;
+  try {
+    nlohmann::json j = nlohmann::json::parse(*text);
+    SavedServer s;
+    s.id = j.at("id").get<std::string>();
+    s.template_name = j.value("template", "");
+    s.bundle = j.value("bundle", "");
+    s.spec_source = j.value("specSource", "config.yaml");
+    s.spec_text = j.at("spec").get<std::string>();
+    s.no_pivot = j.value("noPivot", false);
+    s.onboot = j.value("onboot", false);
+    if (s.id != id) throw Error("names server " + s.id);
+    return s;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::kState, saved_server_path(g, id) + " is corrupt: " + e.what());
+  }
+}
+
+std::vector<SavedServer> saved_servers(const GlobalOptions& g) {
+  std::vector<SavedServer> out;
+  DIR* d = ::opendir((g.data + "/servers").c_str());
+  if (!d) return out;
+  std::vector<std::string> ids;
+  while (auto* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ids.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    try {
+      if (auto s = load_saved_server(g, id)) out.push_back(std::move(*s));
+    } catch (const Error&) {
+      // Being written or removed right now, or damaged: not a server to count.
+    }
+  }
+  return out;
+}
+
+}  // namespace vsrv::runtime

@@ -138,6 +138,17 @@ void refuse_symlinked(int root, const std::string& dest, const std::string& what
   if (!S_ISDIR(st.st_mode)) throw Error(what + ": /" + dest + " is not a directory in the rootfs");
 }
 
+// The place a destination was resolved to must meet the rule its literal
+// path did: a symlink of the rootfs (/myproc -> /proc) must not lead a mount
+// onto procfs, where it would replace the kernel's files (CVE-2019-19921).
+void refuse_proc_target(int target, const std::string& dest, const std::string& what) {
+  struct statfs fs;
+  if (::fstatfs(target, &fs) < 0) throw SysError(what);
+  if (fs.f_type == PROC_SUPER_MAGIC && dest != "proc" && dest.rfind("proc/", 0) != 0) {
+    throw Error(ErrorKind::kUsage, what + ": the destination leads into /proc through a symlink");
+  }
+}
+
 void mount_bind(int root, const Mount& m, const std::string& dest, const MountOptions& o,
                 const std::string& what) {
   UniqueFd tree = clone_tree(AT_FDCWD, m.source, o.recursive, what);
@@ -153,6 +164,7 @@ void mount_bind(int root, const Mount& m, const std::string& dest, const MountOp
   if (::fstat(tree.get(), &st) < 0) throw SysError(what);
   NodeKind kind = S_ISDIR(st.st_mode) ? NodeKind::kDirectory : NodeKind::kFile;
   UniqueFd target = make_in_root(root, dest, kind, what);
+  refuse_proc_target(target.get(), dest, what);
   attach(tree.get(), target.get(), what);
   if (set_attrs(tree.get(), 0, 0, o.propagation, o.propagation_recursive) < 0) {
     throw SysError(what);
@@ -203,6 +215,7 @@ UniqueFd mount_filesystem(int root, const Mount& m, const std::string& dest, con
   std::string source = m.source.empty() ? type : m.source;
   UniqueFd mnt = new_filesystem(type, source, o.params, attrs, what);
   UniqueFd target = make_in_root(root, dest, NodeKind::kDirectory, what);
+  refuse_proc_target(target.get(), dest, what);
   if (o.tmpcopyup) copy_tree(target.get(), mnt.get(), what + ": tmpcopyup");
   attach(mnt.get(), target.get(), what);
   if (set_attrs(mnt.get(), o.rec_attr_set, 0, 0, true) < 0 ||
@@ -222,6 +235,7 @@ void mount_one(int root, const Mount& m) {
   if (o.remount) {
     UniqueFd target = open_in_root(root, dest);
     if (!target) throw SysError(what);
+    refuse_proc_target(target.get(), dest, what);
     if (set_attrs(target.get(), o.attr_set, o.attr_clr, o.propagation, o.propagation_recursive) <
         0) {
       throw SysError(what);

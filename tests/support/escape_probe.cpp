@@ -7,6 +7,7 @@
 //   syscalls                  keyctl, add_key, bpf, mount, unshare(NEWUSER),
 //                             kexec_load, ... : errno name or "ok"
 //   read PATH...              bytes readable from each path, or errno name
+//   stat PATH...              "stat:PATH=c:1:3" (device), f, d, l, or errno name
 //   write PATH DATA           open for writing and write: "ok" or errno name
 //   mkdir PATH                "ok" or errno name
 //   watch REPORT STOP DEV INO attack every other process until file STOP
@@ -14,7 +15,8 @@
 //                             then write the counts to REPORT
 //   swap A B STOP REPORT      renameat2(RENAME_EXCHANGE) A and B until STOP
 //                             exists, then write the count to REPORT
-// Static and libc-only on purpose: it runs in a busybox rootfs.
+// Static and libc-only on purpose: it runs in a busybox rootfs. Never run it
+// on the host outside a server: it really mounts, unshares and writes.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,6 +155,26 @@ int cmd_read(int argc, char** argv) {
     else
       printf("%s=%ld\n", argv[i], total);
     ::close(fd);
+  }
+  return 0;
+}
+
+// "path=c:MAJOR:MINOR" for devices, "path=f"/"d"/"l"/... otherwise, or the errno name.
+int cmd_stat(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    struct stat st;
+    if (::lstat(argv[i], &st) < 0) {
+      printf("stat:%s=%s\n", argv[i], err_name(errno).c_str());
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      printf("stat:%s=%c:%u:%u\n", argv[i], S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev),
+             minor(st.st_rdev));
+    } else {
+      printf("stat:%s=%c\n", argv[i],
+             S_ISREG(st.st_mode)   ? 'f'
+             : S_ISDIR(st.st_mode) ? 'd'
+             : S_ISLNK(st.st_mode) ? 'l'
+                                   : 'o');
+    }
   }
   return 0;
 }
@@ -290,12 +313,13 @@ int main(int argc, char** argv) {
   if (cmd == "self") return cmd_self();
   if (cmd == "syscalls") return cmd_syscalls();
   if (cmd == "read") return cmd_read(argc - 2, argv + 2);
+  if (cmd == "stat") return cmd_stat(argc - 2, argv + 2);
   if (cmd == "write" && argc == 4) return cmd_write(argv[2], argv[3]);
   if (cmd == "mkdir" && argc == 3) return cmd_mkdir(argv[2]);
   if (cmd == "watch" && argc == 6)
     return cmd_watch(argv[2], argv[3], static_cast<dev_t>(strtoull(argv[4], nullptr, 10)),
                      static_cast<ino_t>(strtoull(argv[5], nullptr, 10)));
   if (cmd == "swap" && argc == 6) return cmd_swap(argv[2], argv[3], argv[4], argv[5]);
-  fprintf(stderr, "usage: vsrv-escape-probe self|syscalls|read|write|mkdir|watch|swap ...\n");
+  fprintf(stderr, "usage: vsrv-escape-probe self|syscalls|read|stat|write|mkdir|watch|swap ...\n");
   return 2;
 }

@@ -5,7 +5,7 @@ pkgs=(
   build-essential cmake pkg-config git
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libseccomp-dev libcap-dev catch2
   libarchive-dev libext2fs-dev libnl-3-dev libnl-route-3-dev libnftables-dev
-  busybox-static runc util-linux procps iproute2 tmux
+  busybox-static runc podman util-linux procps iproute2 tmux
   clang libclang-rt-14-dev
 )
 missing=()

@@ -27,6 +27,22 @@ std::unique_ptr<Cgroup> Cgroup::create(const std::string& path) {
   return V1Cgroup::create(h, comps, absolute);
 }
 
+std::vector<std::string> Cgroup::dirs_for(const std::string& path) {
+  std::vector<std::string> comps = cgroup_path_components(path);
+  bool absolute = path[0] == '/';
+  auto leaf = [&](const std::string& mount, const std::string& own) {
+    std::string dir = absolute || own == "/" ? mount : mount + own;
+    for (const std::string& c : comps) dir = join(dir, c);
+    return dir;
+  };
+  Hierarchies h = discover_hierarchies();
+  std::vector<std::string> out;
+  if (!h.pure_v2)
+    for (const V1Hierarchy& x : h.v1) out.push_back(leaf(x.mount, x.own));
+  if (h.v2) out.push_back(leaf(h.v2->mount, h.v2->own));
+  return out;
+}
+
 std::unique_ptr<Cgroup> create_v2_at(const std::string& mount, const std::string& path) {
   if (!is_cgroup2(mount)) throw Error("create cgroup " + path + ": " + mount + " is not cgroup2");
   std::vector<std::string> comps = cgroup_path_components(path);

@@ -194,26 +194,41 @@ UniqueFd mount_filesystem(int root, const Mount& m, const std::string& dest, con
                           const std::string& what) {
   std::string type = m.type;
   uint64_t attrs = o.attr_set;
+  UniqueFd mnt;
   if (type == "cgroup" || type == "cgroup2") {
     // Always the unified hierarchy; v1 controllers are not exposed.
     // Read-only unless asked otherwise.
     type = "cgroup2";
     if (!(o.attr_clr & MOUNT_ATTR_RDONLY)) attrs |= MOUNT_ATTR_RDONLY;
-    if (same_namespace_as_init("cgroup")) {
-      // A new cgroup2 mount made from the host's cgroup namespace would reset
-      // the host's root options (nsdelegate, memory_recursiveprot, ...):
-      // share the host's mount instead.
+    auto share_host = [&] {
       MountOptions bind = o;
       bind.attr_set = attrs;
       bind.recursive = false;
       Mount host = m;
       host.source = host_cgroup2(what);
       mount_bind(root, host, dest, bind, what);
+    };
+    if (same_namespace_as_init("cgroup")) {
+      // A new cgroup2 mount made from the host's cgroup namespace would reset
+      // the host's root options (nsdelegate, memory_recursiveprot, ...):
+      // share the host's mount instead.
+      share_host();
       return UniqueFd();
     }
+    try {
+      mnt = new_filesystem(type, m.source.empty() ? type : m.source, o.params, attrs, what);
+    } catch (const SysError& e) {
+      // In a new user namespace /proc/1 is out of reach, so the check above
+      // cannot tell; the kernel refuses cgroup2 from the host's cgroup
+      // namespace there (EPERM): share the host's mount then too.
+      if (e.err() != EPERM) throw;
+      share_host();
+      return UniqueFd();
+    }
+  } else {
+    std::string source = m.source.empty() ? type : m.source;
+    mnt = new_filesystem(type, source, o.params, attrs, what);
   }
-  std::string source = m.source.empty() ? type : m.source;
-  UniqueFd mnt = new_filesystem(type, source, o.params, attrs, what);
   UniqueFd target = make_in_root(root, dest, NodeKind::kDirectory, what);
   refuse_proc_target(target.get(), dest, what);
   if (o.tmpcopyup) copy_tree(target.get(), mnt.get(), what + ": tmpcopyup");
@@ -270,6 +285,7 @@ void build(const Plan& plan) {
     UniqueFd root = mount_root(plan);
     for (const auto& m : plan.mounts) mount_one(root.get(), m);
     create_devices(root.get(), plan.devices);
+    if (plan.before_pivot) plan.before_pivot();
     enter_root(root.get(), plan.no_pivot);
   }
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "hooks.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
 #include "teardown.hpp"
@@ -46,8 +47,19 @@ void mark_stop_requested(const StateStore& store, const std::string& id) {
   store.write(rec);
 }
 
+// The server's cgroup from the dirs that exist: a create killed halfway
+// records its dirs before it makes them. Null when there are none.
+std::unique_ptr<cgroups::Cgroup> existing_cgroup(const State& st) {
+  std::vector<std::string> dirs;
+  struct stat sb;
+  for (const auto& d : st.cgroup_dirs)
+    if (::stat(d.c_str(), &sb) == 0) dirs.push_back(d);
+  if (dirs.empty()) return nullptr;
+  return cgroups::Cgroup::load(dirs);
+}
+
 void kill_everything(const State& st) {
-  if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->kill_all(SIGKILL);
+  if (auto cg = existing_cgroup(st)) cg->kill_all(SIGKILL);
   if (UniqueFd fd = live_pidfd(st.pid, st.pid_start)) {
     pidfd_send_signal(fd.get(), SIGKILL);
     wait_exit(fd.get(), 5000);
@@ -134,11 +146,13 @@ void remove_server(const GlobalOptions& g, const std::string& id, bool force, bo
     kill_everything(st);
     // Let the monitor record the exit before its directory goes away.
     if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
-    if (!st.cgroup_dirs.empty()) cgroups::Cgroup::load(st.cgroup_dirs)->remove();
+    if (auto cg = existing_cgroup(st)) cg->remove();
     teardown_network(g, id, st.net, force);
   }
   if (!keep_data) remove_tree(server_data_dir(g, id));
   store.remove(id);
+  if (have_state && !st.hooks.empty())
+    run_hooks_warn(later_hooks(st.hooks, "poststop"), "poststop", hook_state_json(st, "stopped"));
 }
 
 void remove(const GlobalOptions& g, const std::string& id, bool force) {

@@ -15,7 +15,7 @@
 
 #include "build.hpp"
 #include "monitor.hpp"
-#include "network.hpp"
+#include "hooks.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
@@ -55,6 +55,24 @@ UniqueFd connect_console_socket(const std::string& path) {
   if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
     throw SysError("--console-socket " + path);
   return fd;
+}
+
+// In a new user namespace the init is root of that namespace only: the exec
+// fifo it reopens must belong to the host ids its root maps to (as runc does).
+void chown_to_server_root(const std::string& path, const spec::Spec& s) {
+  bool new_user = false;
+  for (const auto& ns : s.linux.namespaces)
+    if (ns.type == isolation::NsType::kUser && ns.path.empty()) new_user = true;
+  if (!new_user) return;
+  auto host_of_root = [](const std::vector<isolation::IdMap>& maps) -> std::optional<uint32_t> {
+    for (const auto& m : maps)
+      if (m.container_id == 0 && m.size > 0) return m.host_id;
+    return std::nullopt;
+  };
+  auto uid = host_of_root(s.linux.uid_mappings), gid = host_of_root(s.linux.gid_mappings);
+  if (!uid && !gid) return;
+  if (::chown(path.c_str(), uid ? *uid : static_cast<uid_t>(-1), gid ? *gid : static_cast<gid_t>(-1)) < 0)
+    throw SysError("chown " + path);
 }
 
 void kill_and_reap(pid_t pid, int pidfd) {
@@ -143,14 +161,20 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   st.created = now_rfc3339();
   st.annotations = p.spec.annotations;
   st.stop_signal = p.spec.vsrv.stop_signal.value_or(SIGTERM);
+  st.hooks = later_hooks_json(p.spec.hooks);
   write_file_atomic(store.spec_path(req.id), p.source_text, 0600);
   store.write(st);
   if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
+  chown_to_server_root(store.fifo_path(req.id), p.spec);
 
   std::string data_dir = server_data_dir(g, req.id);
   Storage storage = make_storage(g, req, p, reuse_data, undo);
 
   std::string cg_path = p.spec.linux.cgroups_path.empty() ? "vsrv/" + req.id : p.spec.linux.cgroups_path;
+  // Recorded before they exist, so that delete --force finds them when this
+  // create is killed between making them and recording them.
+  st.cgroup_dirs = cgroups::Cgroup::dirs_for(cg_path);
+  store.write(st);
   std::shared_ptr<cgroups::Cgroup> cg = cgroups::Cgroup::create(cg_path);
   undo.push([cg] {
     cg->kill_all(SIGKILL);
@@ -168,6 +192,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   InitConfig cfg;
   cfg.spec = &p.spec;
   cfg.net = &net;
+  cfg.state = &st;
   cfg.plan = mount_plan(g, req.id, p, req.no_pivot, storage.disk.get());
   if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
   UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));

@@ -9,7 +9,8 @@ std::string features_json() {
   json j = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.1.0"},
-      {"hooks", json::array()},
+      {"hooks",
+       {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions",
        {"ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async", "dirsync",
         "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime",

@@ -12,6 +12,7 @@
 #include <vector>
 #include <cstring>
 
+#include "hooks.hpp"
 #include "launch.hpp"
 #include "process_setup.hpp"
 #include "vsrv/base/error.hpp"
@@ -75,7 +76,25 @@ void report_error(int fd, const std::string& msg) {
     dup_stdio(cfg.stdio);
     if (creates(s, NsType::kNetwork)) isolation::bring_up_loopback();
     if (cfg.net && !cfg.net->mode.empty()) isolation::configure_nic(cfg.net->nic);
-    if (s.has_namespace(NsType::kMount)) rootfs::build(cfg.plan);
+    // OCI hooks stop the build once the mounts are made: the parent runs
+    // prestart/createRuntime, then createContainer runs here (host paths
+    // still resolve); startContainer runs after start, inside the root.
+    std::string hook_state;
+    auto hooks_before_pivot = [&] {
+      send_message(sync_fd, std::string(1, sync_msg::kHooks));
+      Message done = recv_message(sync_fd);
+      if (done.data.empty() || done.data[0] != sync_msg::kHooksDone) ::_exit(1);  // parent gave up
+      hook_state = done.data.substr(1);
+      run_hooks(s.hooks.create_container, "createContainer", hook_state);
+    };
+    const bool hook_stop = needs_hook_stop(s.hooks);
+    if (s.has_namespace(NsType::kMount)) {
+      rootfs::Plan plan = cfg.plan;
+      if (hook_stop) plan.before_pivot = hooks_before_pivot;
+      rootfs::build(plan);
+    } else if (hook_stop) {
+      hooks_before_pivot();
+    }
     // After the network is set up (net.* keys may name its interfaces).
     isolation::apply_sysctls(s.linux.sysctl);
     apply_process_limits(s.process);
@@ -108,6 +127,13 @@ void report_error(int fd, const std::string& msg) {
       report_fd = -1;  // nobody waits for an error any more: the exit status tells
     }
     ::close(sync_fd);
+    if (!s.hooks.start_container.empty()) {
+      const std::string creating = "\"status\":\"creating\"", created = "\"status\":\"created\"";
+      std::string started = hook_state;
+      if (auto at = started.find(creating); at != std::string::npos)
+        started.replace(at, creating.size(), created);
+      run_hooks(s.hooks.start_container, "startContainer", started);
+    }
     exec_process(s.process, exe, cfg.seccomp ? &*cfg.seccomp : nullptr);  // returns only on failure
   } catch (const std::exception& e) {
     if (fifo_phase) {

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "hooks.hpp"
 #include "launch.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/proc.hpp"
@@ -104,6 +105,17 @@ Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
     if (m.data[0] == sync_msg::kError) throw Error(m.data.substr(1));
     if (m.data[0] == 'T') {
       out.pty_master = std::move(m.fd);
+      continue;
+    }
+    if (m.data[0] == sync_msg::kHooks) {
+      // The init built its mounts and waits before pivoting: the host-side
+      // hooks see its namespaces complete.
+      State hs = cfg.state ? *cfg.state : State{};
+      hs.pid = out.pid;
+      std::string state = hook_state_json(hs, "creating");
+      run_hooks(s.hooks.prestart, "prestart", state);
+      run_hooks(s.hooks.create_runtime, "createRuntime", state);
+      send_message(parent_sock.get(), std::string(1, sync_msg::kHooksDone) + state);
       continue;
     }
     if (m.data[0] == sync_msg::kReady) break;

@@ -32,6 +32,7 @@ struct InitConfig {
   bool send_pty_to_parent = false;  // terminal without console socket: master goes to the parent
   bool wait_for_start = true;  // false: exec right after setup (the monitor restarting a server)
   std::optional<isolation::SeccompProgram> seccomp;  // compiled linux.seccomp (from the cache)
+  const State* state = nullptr;  // for OCI hooks (id, bundle, annotations)
   const NetPlan* net = nullptr;  // bridge/routed: host side in launch, NIC in the init
 };
 
@@ -56,6 +57,8 @@ namespace sync_msg {
 constexpr char kGo = 'G';     // parent -> child: maps written, cgroup joined
 constexpr char kReady = 'R';  // child -> parent: root built, waiting at the fifo
 constexpr char kError = 'E';  // child -> parent: 'E' + message
+constexpr char kHooks = 'H';  // child -> parent: mounts made, run prestart/createRuntime hooks
+constexpr char kHooksDone = 'h';  // parent -> child: 'h' + the state JSON for its own hooks
 }  // namespace sync_msg
 
 // One message on a SOCK_SEQPACKET socket, optionally carrying an fd (SCM_RIGHTS).

@@ -65,8 +65,12 @@ std::string prepare_exec(const spec::Process& p) {
     throw Error("process.cwd " + p.cwd + ": outside the server's root");
 
   const std::string& name = p.args.at(0);
+  // The wording engines map to exit codes: "no such file or directory" and
+  // "executable file not found in $PATH" to 127, "permission denied" to 126.
   if (name.find('/') != std::string::npos) {
-    if (!is_executable(name)) throw Error("process.args[0]: " + name + ": not an executable file");
+    struct stat st;
+    if (::stat(name.c_str(), &st) < 0) throw SysError("process.args[0]: " + name);
+    if (!is_executable(name)) throw Error("process.args[0]: " + name + ": permission denied");
     return name;
   }
   std::string path = env_value(p.env, "PATH");
@@ -75,7 +79,7 @@ std::string prepare_exec(const spec::Process& p) {
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (is_executable(candidate)) return candidate;
   }
-  throw Error("process.args[0]: executable \"" + name + "\" not found in PATH");
+  throw Error("process.args[0]: \"" + name + "\": executable file not found in $PATH");
 }
 
 void exec_process(const spec::Process& p, const std::string& exe,

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "hooks.hpp"
 #include "launch.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/proc.hpp"
@@ -54,6 +55,8 @@ void start(const GlobalOptions& g, const std::string& id) {
   }
   st.status = Status::kRunning;
   store.write(st);
+  if (!st.hooks.empty())
+    run_hooks_warn(later_hooks(st.hooks, "poststart"), "poststart", hook_state_json(st, "running"));
 }
 
 }  // namespace vsrv::runtime

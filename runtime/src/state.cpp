@@ -55,6 +55,7 @@ std::string state_to_json(const State& s) {
             {"annotations", s.annotations}};
   if (s.stop_requested) j["stopRequested"] = true;
   if (s.restarts) j["restarts"] = s.restarts;
+  if (!s.hooks.empty()) j["hooks"] = s.hooks;
   if (!s.net.mode.empty()) {
     j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
                     {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
@@ -84,6 +85,7 @@ State state_from_json(const std::string& text) {
   s.annotations = j.value("annotations", std::map<std::string, std::string>{});
   s.stop_requested = j.value("stopRequested", false);
   s.restarts = j.value("restarts", 0);
+  s.hooks = j.value("hooks", "");
   if (j.contains("network")) {
     const json& n = j["network"];
     using Strings = std::vector<std::string>;

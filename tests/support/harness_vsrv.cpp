@@ -167,14 +167,21 @@ std::vector<std::string> VsrvHarness::traces(const std::string& id,
     if (exists(d)) out.push_back("cgroup " + d);
   for (const auto& pid : dir_entries("/proc")) {
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto text = [&]() -> std::string {
+    auto read = [&](const char* file) -> std::string {
       try {
-        return try_read_file("/proc/" + pid + "/cgroup").value_or("");
+        return try_read_file("/proc/" + pid + "/" + file).value_or("");
       } catch (...) {
         return "";  // exited meanwhile
       }
-    }();
-    for (const auto& line : lines_of(text)) {
+    };
+    // A vsrv process about this server (e.g. its monitor) names it in its argv.
+    std::string cmdline = read("cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if ((cmdline + " ").find(" " + id + " ") != std::string::npos) {
+      out.push_back("process " + pid + ": " + cmdline);
+      continue;
+    }
+    for (const auto& line : lines_of(read("cgroup"))) {
       if (ends_with(line, "/vsrv/" + id) || line.find("/vsrv/" + id + "/") != std::string::npos) {
         out.push_back("process " + pid + " in " + line);
         break;

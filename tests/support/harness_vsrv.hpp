@@ -56,8 +56,9 @@ class VsrvHarness {
   nlohmann::json state_file(const std::string& id) const;
 
   // What the server left on the host: its state dir, data dir, cgroup dirs
-  // (those given, plus any dir named .../vsrv/ID under /sys/fs/cgroup) and
-  // processes whose cgroup is one of its. Empty when nothing is left.
+  // (those given, plus any dir named .../vsrv/ID under /sys/fs/cgroup),
+  // processes whose cgroup is one of its, and processes with ID in their
+  // argv (vsrv commands, the monitor). Empty when nothing is left.
   std::vector<std::string> traces(const std::string& id,
                                   const std::vector<std::string>& cgroup_dirs = {}) const;
 

@@ -107,6 +107,9 @@ class Cgroup {
   // one is taken as given (relative to each hierarchy's mount). Fails if it
   // exists already. Throws vsrv::Error.
   static std::unique_ptr<Cgroup> create(const std::string& path);
+  // The directories create(path) makes (its dirs()), without making them: a
+  // caller records them first, so that a create killed halfway can be undone.
+  static std::vector<std::string> dirs_for(const std::string& path);
   // Reopens a cgroup from the directories recorded by dirs() (e.g. in state).
   static std::unique_ptr<Cgroup> load(const std::vector<std::string>& dirs);
   // Which backend this host uses.

@@ -1,6 +1,7 @@
 // The mount tree of a server, built inside the server's own mount namespace.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,9 @@ struct Plan {
   std::vector<std::string> readonly_paths;
   bool no_pivot = false;        // chroot instead of pivot_root
   std::vector<Device> devices;  // linux.devices, made after the mounts
+  // Called once every mount is made, just before the root is entered (the
+  // runtime's OCI hooks run there); may throw to stop the build.
+  std::function<void()> before_pivot;
 };
 
 // Runs in the child after it entered its new mount namespace (as root of

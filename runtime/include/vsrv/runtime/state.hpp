@@ -51,6 +51,7 @@ struct State {
   bool stop_requested = false;         // stop/delete asked: the monitor does not restart it
   int restarts = 0;                    // inits the monitor launched again (restart policy)
   NetState net;
+  std::string hooks;                   // poststart/poststop hooks (JSON), empty: none
 };
 
 // Paths and files of one server's state directory.

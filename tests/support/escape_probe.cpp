@@ -104,8 +104,10 @@ int cmd_self() {
                   here.st_dev == there.st_dev && here.st_ino == there.st_ino;
     printf("cwd=%s\ncwd-inside=%s\n", cwd, inside ? "yes" : "no");
   }
-  printf("capinh=%s\ncapamb=%s\ncapbnd=%s\n", status_field("CapInh").c_str(),
-         status_field("CapAmb").c_str(), status_field("CapBnd").c_str());
+  printf("capinh=%s\ncapamb=%s\ncapbnd=%s\ncapprm=%s\ncapeff=%s\nuid=%d\n",
+         status_field("CapInh").c_str(), status_field("CapAmb").c_str(),
+         status_field("CapBnd").c_str(), status_field("CapPrm").c_str(),
+         status_field("CapEff").c_str(), static_cast<int>(::getuid()));
   return 0;
 }
 

@@ -97,6 +97,40 @@ std::string EscapeLab::make_bundle(const std::string& name, const std::string& y
   return bundle;
 }
 
+Swapper::Swapper(EscapeLab& lab, const std::string& shared, const std::string& a,
+                 const std::string& b)
+    : shared_(shared) {
+  std::string id = lab.new_id("swapper");
+  std::string bundle =
+      lab.make_bundle(id, "process: {args: [probe, swap, /shared/" + a + ", /shared/" + b +
+                              ", /shared/.stop, /shared/.report], terminal: false}\n"
+                              "mounts:\n"
+                              "  - {destination: /proc, type: proc, source: proc}\n"
+                              "  - {destination: /dev, type: tmpfs, source: tmpfs}\n"
+                              "  - {destination: /shared, type: bind, source: " +
+                              shared + ", options: [bind]}\n");
+  Result r = lab.vsrv({"run", "-d", "-b", bundle, id});
+  if (r.status != 0) throw std::runtime_error("swapper server: " + r.err);
+}
+
+Swapper::~Swapper() {
+  try {
+    stop();
+  } catch (...) {
+  }
+}
+
+long Swapper::stop() {
+  if (stopped_) return swaps_;
+  stopped_ = true;
+  write_file_atomic(shared_ + "/.stop", "", 0644);
+  std::string report = shared_ + "/.report";
+  for (int i = 0; i < 500 && ::access(report.c_str(), F_OK) != 0; ++i) sleep_ms(20);
+  auto kv = key_values(try_read_file(report).value_or(""));
+  swaps_ = kv.count("swaps") ? std::stol(kv["swaps"]) : -1;
+  return swaps_;
+}
+
 std::vector<std::string> host_mounts_mentioning(const std::string& text) {
   std::vector<std::string> out;
   for (const auto& line : lines_of(read_file("/proc/self/mountinfo")))

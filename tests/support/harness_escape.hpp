@@ -48,6 +48,24 @@ class EscapeLab {
   std::vector<std::string> ids_;
 };
 
+// The racing half of the symlink-exchange attacks: a server that exchanges
+// two names in a host directory (bound at /shared in it) with
+// renameat2(RENAME_EXCHANGE), as fast as it can, until stop().
+class Swapper {
+ public:
+  Swapper(EscapeLab& lab, const std::string& shared, const std::string& a, const std::string& b);
+  ~Swapper();
+  Swapper(const Swapper&) = delete;
+  Swapper& operator=(const Swapper&) = delete;
+  // Stops the exchanges; returns how many were made (-1: no report).
+  long stop();
+
+ private:
+  std::string shared_;
+  long swaps_ = -1;
+  bool stopped_ = false;
+};
+
 // The mountinfo lines of this (the host's) mount namespace that mention text
 // (a mount point, root or source below one of the lab's dirs).
 std::vector<std::string> host_mounts_mentioning(const std::string& text);

@@ -8,6 +8,7 @@
 //                             kexec_load, ... : errno name or "ok"
 //   read PATH...              bytes readable from each path, or errno name
 //   stat PATH...              "stat:PATH=c:1:3" (device), f, d, l, or errno name
+//   ipc                       shmmax and msgmax of the ipc namespace (IPC_INFO)
 //   write PATH DATA           open for writing and write: "ok" or errno name
 //   mkdir PATH                "ok" or errno name
 //   watch REPORT STOP DEV INO attack every other process until file STOP
@@ -28,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -181,6 +184,17 @@ int cmd_stat(int argc, char** argv) {
   return 0;
 }
 
+// The ipc namespace's limits as the kernel applies them (not read from /proc).
+int cmd_ipc() {
+  struct shminfo shm = {};
+  struct msginfo msg = {};
+  if (::shmctl(0, IPC_INFO, reinterpret_cast<struct shmid_ds*>(&shm)) >= 0)
+    printf("shmmax=%lu\n", static_cast<unsigned long>(shm.shmmax));
+  if (::msgctl(0, IPC_INFO, reinterpret_cast<struct msqid_ds*>(&msg)) >= 0)
+    printf("msgmax=%d\n", msg.msgmax);
+  return 0;
+}
+
 int cmd_write(const char* path, const char* data) {
   int fd = ::open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -316,12 +330,14 @@ int main(int argc, char** argv) {
   if (cmd == "syscalls") return cmd_syscalls();
   if (cmd == "read") return cmd_read(argc - 2, argv + 2);
   if (cmd == "stat") return cmd_stat(argc - 2, argv + 2);
+  if (cmd == "ipc") return cmd_ipc();
   if (cmd == "write" && argc == 4) return cmd_write(argv[2], argv[3]);
   if (cmd == "mkdir" && argc == 3) return cmd_mkdir(argv[2]);
   if (cmd == "watch" && argc == 6)
     return cmd_watch(argv[2], argv[3], static_cast<dev_t>(strtoull(argv[4], nullptr, 10)),
                      static_cast<ino_t>(strtoull(argv[5], nullptr, 10)));
   if (cmd == "swap" && argc == 6) return cmd_swap(argv[2], argv[3], argv[4], argv[5]);
-  fprintf(stderr, "usage: vsrv-escape-probe self|syscalls|read|stat|write|mkdir|watch|swap ...\n");
+  fprintf(stderr,
+          "usage: vsrv-escape-probe self|syscalls|read|stat|ipc|write|mkdir|watch|swap ...\n");
   return 2;
 }

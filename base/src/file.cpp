@@ -87,7 +87,7 @@ void write_file(const std::string& path, const std::string& data) {
   write_file_at(AT_FDCWD, path, data);
 }
 
-void write_file_atomic(const std::string& path, const std::string& data, mode_t mode) {
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, bool sync) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
@@ -96,13 +96,14 @@ void write_file_atomic(const std::string& path, const std::string& data, mode_t 
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd) throw SysError("create " + tmp);
     write_all(fd.get(), data.data(), data.size());
-    if (::fsync(fd.get()) < 0) throw SysError("fsync " + tmp);
+    if (sync && ::fsync(fd.get()) < 0) throw SysError("fsync " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw SysError("rename " + path, err);
   }
+  if (!sync) return;
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
 }

@@ -162,7 +162,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   st.annotations = p.spec.annotations;
   st.stop_signal = p.spec.vsrv.stop_signal.value_or(SIGTERM);
   st.hooks = later_hooks_json(p.spec.hooks);
-  write_file_atomic(store.spec_path(req.id), p.source_text, 0600);
+  write_file_atomic(store.spec_path(req.id), p.source_text, 0600, false);
   store.write(st);
   if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
   chown_to_server_root(store.fifo_path(req.id), p.spec);

@@ -82,7 +82,7 @@ bool copy_available(int from, int to) {
     }
   }
   try {
-    write_file_atomic(exit_path, std::to_string(status) + "\n", 0600);
+    write_file_atomic(exit_path, std::to_string(status) + "\n", 0600, false);
   } catch (...) {
     // The server was deleted meanwhile.
   }

@@ -1,35 +1,16 @@
 #include "saved_server.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "prepare.hpp"
 #include "vsrv/base/error.hpp"
-#include "vsrv/base/fd.hpp"
 #include "vsrv/base/file.hpp"
 
 namespace vsrv::runtime {
 
-namespace {
-// Written to a temporary name and renamed (readers see the old or the new
-// record), without fsync: a create must not wait for the disk. After a host
-// crash a record younger than the filesystem's commit interval may be
-// missing; such a server is then not brought back on boot.
-void write_record(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) throw SysError("write " + tmp);
-    write_all(fd.get(), text.data(), text.size());
-  }
-  if (::rename(tmp.c_str(), path.c_str()) < 0) throw SysError("rename " + tmp);
-}
-
-}  // namespace
 std::string saved_server_path(const GlobalOptions& g, const std::string& id) {
   return server_data_dir(g, id) + "/server.json";
 }
@@ -39,7 +20,10 @@ void save_server(const GlobalOptions& g, const SavedServer& s) {
                       {"bundle", s.bundle},  {"specSource", s.spec_source},
                       {"spec", s.spec_text}, {"noPivot", s.no_pivot},
                       {"onboot", s.onboot}};
-  write_record(saved_server_path(g, s.id), j.dump(2) + "\n");
+  // No fsync: a create must not wait for the disk. After a host crash a
+  // record younger than the filesystem's commit interval may be missing;
+  // that server is then not brought back on boot.
+  write_file_atomic(saved_server_path(g, s.id), j.dump(2) + "\n", 0600, false);
 }
 
 std::optional<SavedServer> load_saved_server(const GlobalOptions& g, const std::string& id) {

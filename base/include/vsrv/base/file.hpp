@@ -21,7 +21,11 @@ void write_file(const std::string& path, const std::string& data);
 void write_file_at(int dirfd, const std::string& path, const std::string& data);
 
 // Atomic replace: write dir/.name.tmp, fsync, rename over dir/name, fsync dir.
-void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
+// sync false: no fsync, for files that need not outlive a host crash (the
+// state under --root, a tmpfs) or can be missing after one: readers still
+// see the old or the new content, never a mix.
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644,
+                       bool sync = true);
 
 // mkdir -p; existing directories are fine.
 void make_dirs(const std::string& path, mode_t mode = 0755);

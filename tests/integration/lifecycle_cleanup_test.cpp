@@ -129,7 +129,7 @@ TEST_CASE("stop escalates to KILL after its timeout", "[lifecycle][cleanup]") {
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(took >= 950);
-  CHECK(took < 2500);
+  CHECK(took < 3000);  // 1 s, then KILL; slack for a loaded machine
   CHECK(h.status(id) == "stopped");
   CHECK(exit_status(h, id) == 137);
   CHECK(process_count(h, id) == 0);
@@ -139,7 +139,7 @@ TEST_CASE("stop escalates to KILL after its timeout", "[lifecycle][cleanup]") {
   h.run_detached(soft, sh_spec("trap 'exit 0' TERM; while :; do sleep 0.05; done"));
   t0 = now_ms();
   CHECK(h.vsrv({"stop", "-t", "10", soft}).status == 0);
-  CHECK(now_ms() - t0 < 1500);
+  CHECK(now_ms() - t0 < 5000);  // well before the 10 s timeout
   CHECK(exit_status(h, soft) == 0);
   // Stopping a stopped server is fine.
   CHECK(h.vsrv({"stop", soft}).status == 0);

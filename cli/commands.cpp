@@ -210,6 +210,7 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     cmd->add_flag("-f,--follow", follow, "Keep following until the server stops");
     cmd->callback([&] { runtime::logs(g, id, follow, 1); });
   }
+  register_resource_commands(app, g);
   register_template_commands(app, g);
   register_check_command(app);
   app.add_subcommand("features", "OCI features JSON")->callback([] {

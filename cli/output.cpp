@@ -24,6 +24,7 @@ void print_list(const std::vector<State>& servers, bool quiet, bool json) {
                           {"template", s.template_name},
                           {"created", s.created}};
       if (s.exit_status) j["exitStatus"] = *s.exit_status;
+      if (s.oom_killed) j["oomKilled"] = true;
       if (!s.net.mode.empty()) j["addresses"] = s.net.addresses;
       a.push_back(j);
     }
@@ -38,6 +39,7 @@ void print_list(const std::vector<State>& servers, bool quiet, bool json) {
               "CREATED");
   for (const auto& s : servers) {
     std::string exit = s.exit_status ? std::to_string(*s.exit_status) : "-";
+    if (s.oom_killed) exit += " oom";  // a process was OOM-killed
     std::string from = s.template_name.empty() ? s.bundle : s.template_name;
     std::printf("%-20s %-8d %-9s %-5s %-24s %s\n", s.id.c_str(),
                 s.status == Status::kStopped ? 0 : s.pid, status_name(s.status), exit.c_str(),

@@ -11,9 +11,11 @@ namespace {
 
 State current(const StateStore& store, const std::string& id) {
   State st = store.derive(store.read(id));
-  if (st.status == Status::kRunning && !st.cgroup_dirs.empty()) {
+  if (!st.cgroup_dirs.empty()) {
     try {
-      if (cgroups::Cgroup::load(st.cgroup_dirs)->frozen()) st.status = Status::kPaused;
+      auto cg = cgroups::Cgroup::load(st.cgroup_dirs);
+      if (st.status == Status::kRunning && cg->frozen()) st.status = Status::kPaused;
+      st.oom_killed = cg->stats().memory.oom_kills > 0;
     } catch (const Error&) {
     }
   }
@@ -36,6 +38,7 @@ std::string state_json(const GlobalOptions& g, const std::string& id) {
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
   if (!st.template_name.empty()) j["template"] = st.template_name;
   if (st.exit_status) j["exitStatus"] = *st.exit_status;
+  if (st.oom_killed) j["oomKilled"] = true;  // a process was OOM-killed (see stats)
   return j.dump(2);
 }
 

@@ -220,4 +220,8 @@ void parse_linux(Ctx& ctx, const Field& field, Linux& out) {
   o.finish();
 }
 
+void parse_linux_resources(Ctx& ctx, const Field& field, cgroups::Resources& out) {
+  parse_resources(ctx, field, out);
+}
+
 }  // namespace vsrv::spec::detail

@@ -95,6 +95,8 @@ inline bool is_plain(const YAML::Node& node) {
 
 // Sections, in spec_parser_linux.cpp.
 void parse_linux(Ctx& ctx, const Field& field, Linux& out);
+// linux.resources alone (`vsrv update -r`).
+void parse_linux_resources(Ctx& ctx, const Field& field, cgroups::Resources& out);
 
 // What vsrv.network.mode means for linux.namespaces (spec_network.cpp):
 // host drops a network namespace the text did not ask for; ns joins its path.

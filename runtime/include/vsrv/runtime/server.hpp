@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/cgroups/cgroup.hpp"
 #include "vsrv/runtime/options.hpp"
 #include "vsrv/runtime/state.hpp"
 
@@ -75,5 +76,41 @@ void logs(const GlobalOptions& g, const std::string& id, bool follow, int out_fd
 int parse_signal(const std::string& text);
 
 std::string features_json();
+
+// Resource control (resources.cpp, stats.cpp, events.cpp).
+
+// Freezes every process of a running server (returns once frozen) / thaws a
+// paused one. Wrong state: kState.
+void pause(const GlobalOptions& g, const std::string& id);
+void resume(const GlobalOptions& g, const std::string& id);
+
+// `update`: new limits for a live server. Only what is set changes; flags
+// override the -r file. Sizes as in specs ("256Mi", -1 = unlimited).
+struct UpdateRequest {
+  std::string id;
+  std::string resources_file;  // -r: OCI linux.resources JSON (or YAML); "-" = stdin
+  std::optional<std::string> memory, memory_swap, memory_reservation;
+  std::optional<double> cpus;  // CPU count -> quota over the period
+  std::optional<uint64_t> cpu_shares, cpu_period;
+  std::optional<int64_t> cpu_quota;
+  std::optional<std::string> cpuset_cpus, cpuset_mems;
+  std::optional<int64_t> pids_limit;
+};
+// The resources an update request asks for, validated like a spec's (kUsage).
+cgroups::Resources update_resources(const UpdateRequest& req);
+void update(const GlobalOptions& g, const UpdateRequest& req);
+
+// Usage, limits and failure counters of a server's cgroup.
+cgroups::Stats stats(const GlobalOptions& g, const std::string& id);
+// The "data" object of a stats event (runc's field names where they exist;
+// null = unlimited).
+std::string stats_json(const cgroups::Stats& s);
+
+// `events`: JSON lines on out_fd: {"type":"oom","id":ID} as the kernel
+// reports OOMs (no polling) and {"type":"stats","id":ID,"data":{...}} now and
+// every interval_ms; returns when the server stops. stats_once: one stats
+// line, then return.
+void events(const GlobalOptions& g, const std::string& id, bool stats_once, int interval_ms,
+            int out_fd);
 
 }  // namespace vsrv::runtime

@@ -31,6 +31,15 @@ ParseResult parse_file(const std::string& path);
 // over the default spec. process need not appear in the text.
 ParseResult parse_over(const std::string& text, const std::string& source, const Spec& base);
 
+// Reads an OCI linux.resources document alone (YAML or JSON, as `runc update
+// -r` takes it), validated like a spec's; errors name the field as
+// "linux.resources.<field>" with the line.
+struct ResourcesResult {
+  cgroups::Resources resources;
+  std::vector<std::string> warnings;
+};
+ResourcesResult parse_resources(const std::string& text, const std::string& source);
+
 // Checks that need the whole spec (duplicate namespaces, mappings required by
 // a user namespace, ...). parse() calls it; exposed for specs built in code.
 void validate(const Spec& spec, const std::string& source);

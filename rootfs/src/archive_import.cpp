@@ -1,8 +1,6 @@
 // import_archive: a tar archive unpacked entry by entry, each created by one
 // name on a parent directory the kernel resolved inside the target
 // (RESOLVE_IN_ROOT), never by a path walked in user space.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "libarchive.hpp"
 #include "node_attrs.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/fd.hpp"
@@ -22,8 +21,12 @@
 namespace vsrv::rootfs {
 namespace {
 
+const detail::LibArchive& la() {
+  return detail::libarchive();
+}
+
 struct ArchiveFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  void operator()(struct archive* a) const { la().archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
 
@@ -44,27 +47,27 @@ class Unpacker {
       : what_("import " + archive), root_(root), size_(size), progress_(progress) {}
 
   void run(int in) {
-    ArchivePtr a(archive_read_new());
+    ArchivePtr a(la().archive_read_new());
     if (!a) throw Error(what_ + ": out of memory");
     // Built-in decompressors only: ARCHIVE_WARN would mean running an
     // external program, which vsrv does not do.
     using Support = int (*)(struct archive*);
     const std::pair<Support, const char*> filters[] = {
-        {archive_read_support_filter_gzip, "gzip"},
-        {archive_read_support_filter_xz, "xz"},
-        {archive_read_support_filter_zstd, "zstd"},
-        {archive_read_support_filter_bzip2, "bzip2"}};
+        {la().archive_read_support_filter_gzip, "gzip"},
+        {la().archive_read_support_filter_xz, "xz"},
+        {la().archive_read_support_filter_zstd, "zstd"},
+        {la().archive_read_support_filter_bzip2, "bzip2"}};
     for (const auto& [support, name] : filters) {
       if (support(a.get()) != ARCHIVE_OK) {
         throw Error(what_ + ": this libarchive has no built-in " + name + " support");
       }
     }
-    archive_read_support_format_tar(a.get());
-    archive_read_support_format_gnutar(a.get());
-    if (archive_read_open_fd(a.get(), in, 128 * 1024) != ARCHIVE_OK) fail(a.get(), "");
+    la().archive_read_support_format_tar(a.get());
+    la().archive_read_support_format_gnutar(a.get());
+    if (la().archive_read_open_fd(a.get(), in, 128 * 1024) != ARCHIVE_OK) fail(a.get(), "");
     struct archive_entry* e;
     for (;;) {
-      int r = archive_read_next_header(a.get(), &e);
+      int r = la().archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN) fail(a.get(), "");
       entry(a.get(), e);
@@ -80,13 +83,13 @@ class Unpacker {
 
  private:
   [[noreturn]] void fail(struct archive* a, const std::string& entry) {
-    const char* msg = archive_error_string(a);
+    const char* msg = la().archive_error_string(a);
     throw Error(ErrorKind::kUsage, what_ + (entry.empty() ? "" : ": " + entry) + ": " +
                                        (msg ? msg : "unreadable archive"));
   }
 
   void report(struct archive* a) {
-    if (progress_) progress_(static_cast<uint64_t>(archive_filter_bytes(a, -1)), size_);
+    if (progress_) progress_(static_cast<uint64_t>(la().archive_filter_bytes(a, -1)), size_);
   }
 
   // Makes room for a new node called name in parent: an existing node is
@@ -118,7 +121,7 @@ class Unpacker {
     size_t len;
     la_int64_t offset;
     int r;
-    while ((r = archive_read_data_block(a, &buf, &len, &offset)) == ARCHIVE_OK) {
+    while ((r = la().archive_read_data_block(a, &buf, &len, &offset)) == ARCHIVE_OK) {
       const char* p = static_cast<const char*>(buf);
       while (len > 0) {
         ssize_t n = ::pwrite(fd.get(), p, len, static_cast<off_t>(offset));
@@ -132,7 +135,7 @@ class Unpacker {
     }
     if (r != ARCHIVE_EOF) fail(a, entry);
     // Sparse files end in a hole the data blocks do not cover.
-    if (::ftruncate(fd.get(), static_cast<off_t>(archive_entry_size(e))) < 0) {
+    if (::ftruncate(fd.get(), static_cast<off_t>(la().archive_entry_size(e))) < 0) {
       throw SysError(what_ + ": " + entry);
     }
   }
@@ -152,23 +155,23 @@ class Unpacker {
 
   void attributes(int parent, const std::string& name, struct archive_entry* e,
                   const std::string& rel, bool dir, bool symlink) {
-    detail::set_owner_mode(parent, name, static_cast<uid_t>(archive_entry_uid(e)),
-                           static_cast<gid_t>(archive_entry_gid(e)), archive_entry_perm(e), symlink,
-                           what_);
+    detail::set_owner_mode(parent, name, static_cast<uid_t>(la().archive_entry_uid(e)),
+                           static_cast<gid_t>(la().archive_entry_gid(e)),
+                           la().archive_entry_perm(e), symlink, what_);
     const char* key;
     const void* value;
     size_t size;
-    archive_entry_xattr_reset(e);
-    while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+    la().archive_entry_xattr_reset(e);
+    while (la().archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
       detail::set_xattr(parent, name, key, value, size, what_);
     }
     DirTimes t;
     t.rel = rel;
-    t.times[1] = archive_entry_mtime_is_set(e)
-                     ? timespec{archive_entry_mtime(e), archive_entry_mtime_nsec(e)}
+    t.times[1] = la().archive_entry_mtime_is_set(e)
+                     ? timespec{la().archive_entry_mtime(e), la().archive_entry_mtime_nsec(e)}
                      : timespec{0, UTIME_OMIT};
-    t.times[0] = archive_entry_atime_is_set(e)
-                     ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)}
+    t.times[0] = la().archive_entry_atime_is_set(e)
+                     ? timespec{la().archive_entry_atime(e), la().archive_entry_atime_nsec(e)}
                      : t.times[1];
     if (dir) {
       dir_times_.push_back(t);  // set last: creating children changes them
@@ -178,11 +181,11 @@ class Unpacker {
   }
 
   void entry(struct archive* a, struct archive_entry* e) {
-    const char* raw = archive_entry_pathname(e);
+    const char* raw = la().archive_entry_pathname(e);
     const std::string entry = raw ? raw : "";
     const std::string rel = clean_path(entry);
-    const mode_t type = archive_entry_filetype(e);
-    const char* link = archive_entry_hardlink(e);
+    const mode_t type = la().archive_entry_filetype(e);
+    const char* link = la().archive_entry_hardlink(e);
     if (rel.empty()) {  // "./": the root itself
       if (type != AE_IFDIR || link) {
         throw Error(ErrorKind::kUsage, what_ + ": " + entry + ": only a directory can be the root");
@@ -203,7 +206,7 @@ class Unpacker {
         write_data(a, p, name, e, entry);
         break;
       case AE_IFLNK: {
-        const char* target = archive_entry_symlink(e);
+        const char* target = la().archive_entry_symlink(e);
         if (!target || ::symlinkat(target, p, name.c_str()) < 0) {
           throw SysError(what_ + ": " + entry);
         }
@@ -212,7 +215,7 @@ class Unpacker {
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO:
-        if (::mknodat(p, name.c_str(), type | 0600, archive_entry_rdev(e)) < 0) {
+        if (::mknodat(p, name.c_str(), type | 0600, la().archive_entry_rdev(e)) < 0) {
           throw SysError(what_ + ": " + entry);
         }
         break;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -91,11 +92,20 @@ class Podman {
   ~Podman() {
     podman({"rm", "--all", "--force", "--time", "0"});
     podman({"rmi", "--all", "--force"});
+    vsrv_empty_soon();
     // Storage of the vfs driver holds no mounts; podman's shm mounts went
     // with the containers. The cgroups podman made: deepest first.
-    for (const auto& top : created_) {
-      Result r = vsrv::test::run({"/usr/bin/find", top, "-depth", "-type", "d"});
-      for (const auto& d : vsrv::test::lines_of(r.out)) ::rmdir(d.c_str());
+    // Podman's cleanup processes may still be finishing: retry for a while.
+    long long deadline = vsrv::test::now_ms() + 10000;
+    for (;;) {
+      bool left = false;
+      for (const auto& top : created_) {
+        Result r = vsrv::test::run({"/usr/bin/find", top, "-depth", "-type", "d"});
+        for (const auto& d : vsrv::test::lines_of(r.out)) ::rmdir(d.c_str());
+        left = left || exists(top);
+      }
+      if (!left || vsrv::test::now_ms() > deadline) break;
+      vsrv::test::sleep_ms(100);
     }
     // Host dirs that came into being with this test (podman's blob cache,
     // vsrv's default state and data dirs).
@@ -132,9 +142,12 @@ class Podman {
   // What every `run` on this host needs: the caller's hard limits are below
   // podman's defaults; no network; cgroups below our own.
   std::vector<std::string> run_args(std::vector<std::string> extra = {}) const {
-    std::vector<std::string> out = {"--network",        "none",     "--ulimit",
-                                    "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
-                                    "--cgroup-parent",  parent_};
+    std::vector<std::string> out = {"--ulimit",        "nofile=4096:4096", "--ulimit",
+                                    "nproc=4096:4096", "--cgroup-parent",  parent_};
+    if (std::find(extra.begin(), extra.end(), "--network") == extra.end()) {
+      out.push_back("--network");
+      out.push_back("none");
+    }
     out.insert(out.end(), extra.begin(), extra.end());
     return out;
   }
@@ -214,6 +227,14 @@ TEST_CASE("podman run -d, exec, stop, rm", "[podman]") {
   CHECK(r.out.find("sleep") == 0);
   // vsrv holds it as an engine's server: no monitor of its own.
   CHECK(vsrv::trim(p.vsrv_list()).size() == 64);
+  // Another container in this one's network namespace: netns by path.
+  std::string ns =
+      vsrv::trim(p.podman({"exec", "vsrvtest-d", "readlink", "/proc/self/ns/net"}).out);
+  r = p.run({"--rm", "--network", "container:vsrvtest-d"}, {"readlink", "/proc/self/ns/net"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(vsrv::trim(r.out) == ns);
+  CHECK(ns.rfind("net:[", 0) == 0);
   r = p.podman({"stop", "-t", "1", "vsrvtest-d"});
   CHECK(r.status == 0);
   CHECK(p.status("vsrvtest-d") == "exited");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "harness_engine.hpp"
 #include "harness_vsrv.hpp"
 #include "vsrv/base/file.hpp"
 
@@ -26,49 +27,12 @@ namespace {
 constexpr const char* kImage = "localhost/vsrvtest-busybox:1";
 
 bool exists(const std::string& p) {
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
-
-// This process's cgroup in the memory hierarchy (the one that is not "/"
-// on these hosts); podman's cgroups go below it, in every hierarchy.
-std::string own_cgroup() {
-  for (const auto& line : vsrv::test::lines_of(vsrv::read_file("/proc/self/cgroup"))) {
-    auto parts = vsrv::split(line, ':');
-    if (parts.size() == 3 && parts[1] == "memory") return parts[2] == "/" ? "" : parts[2];
-  }
-  return "";
-}
-
-std::vector<std::string> hierarchies() {
-  std::vector<std::string> out;
-  Result r = vsrv::test::run({"/bin/ls", "/sys/fs/cgroup"});
-  for (const auto& n : vsrv::test::lines_of(r.out)) {
-    std::string d = "/sys/fs/cgroup/" + n;
-    if (exists(d + "/cgroup.procs")) out.push_back(d);
-  }
-  return out;
+  return vsrv::test::path_exists(p);
 }
 
 class Podman {
  public:
   Podman() {
-    parent_ = own_cgroup() + "/vsrvtest-podman-" + std::to_string(::getpid());
-    // Which directories along the parent path exist now, per hierarchy: the
-    // ones podman creates go at the end.
-    for (const auto& h : hierarchies()) {
-      std::string path = h;
-      for (const auto& part : vsrv::split(parent_, '/')) {
-        if (part.empty()) continue;
-        path += "/" + part;
-        if (!exists(path)) {
-          created_.push_back(path);
-          break;  // everything below is new too
-        }
-      }
-    }
-    for (const char* d : {"/var/lib/containers", "/run/vsrv", "/var/lib/vsrv"})
-      if (!exists(d)) new_host_dirs_.push_back(d);
     std::ofstream(dir_.path() + "/containers.conf")
         << "[containers]\nnetns = \"none\"\n"
         << "[engine]\nruntime = \"vsrv\"\n"
@@ -94,22 +58,8 @@ class Podman {
     podman({"rmi", "--all", "--force"});
     vsrv_empty_soon();
     // Storage of the vfs driver holds no mounts; podman's shm mounts went
-    // with the containers. The cgroups podman made: deepest first.
-    // Podman's cleanup processes may still be finishing: retry for a while.
-    long long deadline = vsrv::test::now_ms() + 10000;
-    for (;;) {
-      bool left = false;
-      for (const auto& top : created_) {
-        Result r = vsrv::test::run({"/usr/bin/find", top, "-depth", "-type", "d"});
-        for (const auto& d : vsrv::test::lines_of(r.out)) ::rmdir(d.c_str());
-        left = left || exists(top);
-      }
-      if (!left || vsrv::test::now_ms() > deadline) break;
-      vsrv::test::sleep_ms(100);
-    }
-    // Host dirs that came into being with this test (podman's blob cache,
-    // vsrv's default state and data dirs).
-    for (const auto& d : new_host_dirs_) vsrv::remove_tree(d);
+    // with the containers. The cgroups podman made and the host dirs go with
+    // the members below.
   }
 
   std::vector<std::string> argv(const std::vector<std::string>& args) const {
@@ -143,7 +93,7 @@ class Podman {
   // podman's defaults; no network; cgroups below our own.
   std::vector<std::string> run_args(std::vector<std::string> extra = {}) const {
     std::vector<std::string> out = {"--ulimit",        "nofile=4096:4096", "--ulimit",
-                                    "nproc=4096:4096", "--cgroup-parent",  parent_};
+                                    "nproc=4096:4096", "--cgroup-parent",  cgroups_.path()};
     if (std::find(extra.begin(), extra.end(), "--network") == extra.end()) {
       out.push_back("--network");
       out.push_back("none");
@@ -184,11 +134,12 @@ class Podman {
   const std::string& dir() const { return dir_.path(); }
 
  private:
+  // Podman's blob cache and vsrv's default state and data dirs (engines
+  // pass no --root), removed last when this test made them.
+  vsrv::test::NewHostDirs host_dirs_{{"/var/lib/containers", "/run/vsrv", "/var/lib/vsrv"}};
+  vsrv::test::CgroupParent cgroups_{"vsrvtest-podman-" + std::to_string(::getpid())};
   VsrvHarness h_;  // the busybox template
   TempDir dir_{"vsrv-podman"};
-  std::string parent_;
-  std::vector<std::string> created_;
-  std::vector<std::string> new_host_dirs_;
 };
 
 }  // namespace

@@ -162,6 +162,12 @@ TEST_CASE("podman run --rm: output and exit codes", "[podman]") {
       {"sh", "-c", "grep -q ' /sys/fs/cgroup ' /proc/mounts && touch /scratch/x && ! touch /x"});
   INFO(r.err);
   CHECK(r.status == 0);
+  // A non-root user with an added capability gets it as an ambient one.
+  r = p.run({"--rm", "--user", "1000", "--cap-add", "NET_ADMIN"},
+            {"sh", "-c", "id -u; grep CapAmb /proc/self/status"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == "1000\nCapAmb:\t0000000000001000\n");
   CHECK(p.vsrv_empty_soon());
 }
 

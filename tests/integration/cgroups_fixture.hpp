@@ -5,10 +5,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,18 +45,37 @@ inline std::map<std::string, std::string> proc_cgroups(const std::string& pid) {
   return out;
 }
 
-// Mount of a hierarchy on this (hybrid) host, by its /proc/self/cgroup key.
+// The cgroup2 mount: /sys/fs/cgroup on a pure v2 host (tests/vm), else the
+// hybrid /sys/fs/cgroup/unified.
+inline std::string v2_mount() {
+  struct statfs st;
+  bool pure = ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+  return pure ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+}
+
+// Mount of a hierarchy, by its /proc/self/cgroup key.
 inline std::string mount_of(const std::string& key) {
-  if (key.empty()) return "/sys/fs/cgroup/unified";
+  if (key.empty()) return v2_mount();
   if (key == "name=systemd") return "/sys/fs/cgroup/systemd";
   return "/sys/fs/cgroup/" + key;
+}
+
+// The cgroup a caller's relative paths are nested under: its own, or the
+// parent of the leaf the v2 backend moved it into ("vsrv.leaf").
+inline std::string caller_path(std::string path) {
+  const std::string leaf = "/vsrv.leaf";
+  if (path.size() >= leaf.size() && path.compare(path.size() - leaf.size(), leaf.size(), leaf) == 0)
+    path.resize(path.size() - leaf.size());
+  return path.empty() ? "/" : path;
 }
 
 // The caller's own cgroup directory in every hierarchy: key -> directory.
 inline std::map<std::string, std::string> own_dirs() {
   std::map<std::string, std::string> out;
-  for (const auto& [key, path] : proc_cgroups("self"))
+  for (const auto& [key, raw] : proc_cgroups("self")) {
+    std::string path = caller_path(raw);
     out[key] = mount_of(key) + (path == "/" ? "" : path);
+  }
   return out;
 }
 

@@ -1,13 +1,16 @@
 // The v2 backend, run for real on this hybrid host's cgroup2 mount
-// (/sys/fs/cgroup/unified, no controllers): everything that needs no
-// controller. Every cgroup is made under the caller's own cgroup2 path.
+// (/sys/fs/cgroup/unified, no controllers) and, in tests/vm, on a pure v2
+// kernel whose cgroup2 owns every controller. Every cgroup is made under the
+// caller's own cgroup2 path.
 #include <linux/sched.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "cgroups_fixture.hpp"
 #include "vsrv/base/error.hpp"
+#include "vsrv/base/file.hpp"
 #include "vsrv/cgroups/backends.hpp"
 #include "vsrv/cgroups/parse.hpp"
 
@@ -16,7 +19,7 @@ using cgtest::exists;
 using cgtest::read_trim;
 
 namespace {
-const std::string kMount = "/sys/fs/cgroup/unified";
+const std::string kMount = cgtest::v2_mount();
 }
 
 TEST_CASE("v2: create, add, pids, freeze, thaw, kill via cgroup.kill, remove") {
@@ -30,7 +33,7 @@ TEST_CASE("v2: create, add, pids, freeze, thaw, kill via cgroup.kill, remove") {
 
   cgtest::Echo child = fx.echo();
   cg->add(child.pid);
-  std::string own = cgtest::proc_cgroups("self")[""];
+  std::string own = cgtest::caller_path(cgtest::proc_cgroups("self")[""]);
   CHECK(cgtest::proc_cgroups(std::to_string(child.pid))[""] ==
         (own == "/" ? "" : own) + "/" + fx.top() + "/a");
   CHECK(cg->pids() == std::vector<pid_t>{child.pid});
@@ -142,14 +145,45 @@ TEST_CASE("v2: apply writes raw files and names what it cannot apply") {
   cg->apply(raw);
   CHECK(read_trim(dir + "/cgroup.max.descendants") == "2");
 
-  // No controller is available on this cgroup2 mount: a clear error, no write.
   Resources mem;
   mem.memory.limit = 32 << 20;
-  CHECK_THROWS_WITH(cg->apply(mem), Catch::Contains("linux.resources.memory.limit") &&
-                                        Catch::Contains("memory controller is not available"));
   Resources pids;
   pids.pids.limit = 5;
-  CHECK_THROWS_WITH(cg->apply(pids), Catch::Contains("linux.resources.pids.limit"));
+  auto offered = vsrv::split(read_trim(kMount + "/cgroup.controllers"), ' ');
+  if (std::find(offered.begin(), offered.end(), "memory") != offered.end()) {
+    // A pure v2 kernel owns every controller: the limits are written.
+    cg->apply(mem);
+    CHECK(read_trim(dir + "/memory.max") == "33554432");
+    cg->apply(pids);
+    CHECK(read_trim(dir + "/pids.max") == "5");
+    Resources cpu;
+    cpu.cpu.shares = 1024;
+    cpu.cpu.quota = 20000;
+    cpu.cpu.period = 100000;
+    cg->apply(cpu);
+    CHECK(read_trim(dir + "/cpu.weight") == "39");
+    CHECK(read_trim(dir + "/cpu.max") == "20000 100000");
+    Stats st = cg->stats();
+    CHECK(st.memory.limit == uint64_t{32 << 20});
+    CHECK(st.pids.limit == uint64_t{5});
+    CHECK(st.cpu.quota_usec == uint64_t{20000});
+    CHECK(cg->watch_oom()->fd() >= 0);
+    // A caller in a cgroup other than the root gave it controllers for its
+    // children by moving its processes into a leaf.
+    std::string own = cgtest::own_dirs()[""];
+    if (own != kMount) {
+      CHECK(read_trim(own + "/cgroup.procs").empty());
+      std::string self = cgtest::proc_cgroups("self")[""];
+      CHECK(self.substr(self.size() - 10) == "/vsrv.leaf");
+    }
+  } else {
+    // No controller is available on the hybrid cgroup2 mount: a clear error, no write.
+    CHECK_THROWS_WITH(cg->apply(mem), Catch::Contains("linux.resources.memory.limit") &&
+                                          Catch::Contains("memory controller is not available"));
+    CHECK_THROWS_WITH(cg->apply(pids), Catch::Contains("linux.resources.pids.limit"));
+    CHECK_THROWS_AS(cg->watch_oom(), vsrv::Error);
+    CHECK(cg->stats().memory.limit == std::nullopt);
+  }
   Resources oom;
   oom.memory.disable_oom_killer = true;
   CHECK_THROWS_WITH(cg->apply(oom), Catch::Contains("disableOOMKiller"));

@@ -212,6 +212,14 @@ class Density {
     return c;
   }
 
+  // The runtime binary itself or a helper program of it (vsrv-monitor).
+  static bool runtime_owned(const std::string& exe, const std::string& bin) {
+    if (exe == bin) return true;
+    std::string name = bin.substr(bin.rfind('/') + 1) + "-";
+    std::string base = exe.substr(exe.rfind('/') + 1);
+    return base.rfind(name, 0) == 0;
+  }
+
   // PSS of each server's init and of the runtime's own process that parents
   // it (vsrv's monitor; runc leaves none: its containers are re-parented).
   void measure_processes(const Runtime& rt, Phase& p) const {
@@ -226,7 +234,8 @@ class Density {
       int pid = s.value("pid", 0);
       server_pss += pss_kib(pid);
       int parent = parent_of(pid);
-      if (parent > 1 && real_path(exe_of(parent)) == bin && owned.insert(parent).second)
+      if (parent > 1 && runtime_owned(real_path(exe_of(parent)), bin) &&
+          owned.insert(parent).second)
         owned_pss += pss_kib(parent);
     }
     p.server_pss_kib = static_cast<double>(server_pss) / p.n;

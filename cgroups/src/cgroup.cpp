@@ -53,14 +53,15 @@ std::unique_ptr<Cgroup> create_v2_at(const std::string& mount, const std::string
 }
 
 Backend Cgroup::host_backend() {
-  return is_cgroup2(kCgroupRoot) ? Backend::kV2 : Backend::kV1;
+  static const Backend b = is_cgroup2(kCgroupRoot) ? Backend::kV2 : Backend::kV1;
+  return b;
 }
 
 std::unique_ptr<Cgroup> Cgroup::load(const std::vector<std::string>& dirs) {
   if (dirs.empty()) throw Error("load cgroup: no directories recorded");
   const std::string prefix = std::string(kCgroupRoot) + "/";
   const std::string unified = prefix + "unified";
-  bool pure_v2 = is_cgroup2(kCgroupRoot);
+  bool pure_v2 = host_backend() == Backend::kV2;
   for (const std::string& d : dirs) {
     if (d.rfind(prefix, 0) != 0 || d.size() == prefix.size())
       throw Error("load cgroup: " + d + " is not under " + kCgroupRoot);

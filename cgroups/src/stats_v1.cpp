@@ -64,6 +64,11 @@ void blkio_stats(const std::string& dir, IoStats& io) {
 
 }  // namespace
 
+uint64_t V1Cgroup::oom_kills() const {
+  const std::string* d = find("memory");
+  return d ? read_keyed(join(*d, "memory.oom_control"))["oom_kill"] : 0;
+}
+
 Stats V1Cgroup::stats() const {
   Stats s;
   if (const std::string* d = find("memory")) memory_stats(*d, s.memory);

@@ -7,6 +7,10 @@
 
 namespace vsrv::cgroups::detail {
 
+uint64_t V2Cgroup::oom_kills() const {
+  return read_keyed(join(dir_, "memory.events"))["oom_kill"];
+}
+
 Stats V2Cgroup::stats() const {
   Stats s;
   auto f = [&](const char* name) { return join(dir_, name); };

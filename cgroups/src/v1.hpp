@@ -36,6 +36,7 @@ class V1Cgroup final : public Cgroup {
   bool frozen() const override;
   void apply(const Resources& resources) override;
   Stats stats() const override;
+  uint64_t oom_kills() const override;
   std::unique_ptr<OomWatch> watch_oom() const override;
   void remove() override;
 

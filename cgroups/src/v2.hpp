@@ -42,6 +42,7 @@ class V2Cgroup final : public Cgroup {
   bool frozen() const override { return v2_frozen(dir_); }
   void apply(const Resources& resources) override;
   Stats stats() const override;
+  uint64_t oom_kills() const override;
   std::unique_ptr<OomWatch> watch_oom() const override;
   void remove() override;
 

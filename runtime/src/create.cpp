@@ -14,13 +14,13 @@
 #include <memory>
 
 #include "build.hpp"
-#include "monitor.hpp"
 #include "hooks.hpp"
+#include "monitor.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
-#include "seccomp_cache.hpp"
 #include "restart.hpp"
+#include "seccomp_cache.hpp"
 #include "server_storage.hpp"
 #include "undo.hpp"
 #include "vsrv/base/error.hpp"
@@ -71,7 +71,8 @@ void chown_to_server_root(const std::string& path, const spec::Spec& s) {
   };
   auto uid = host_of_root(s.linux.uid_mappings), gid = host_of_root(s.linux.gid_mappings);
   if (!uid && !gid) return;
-  if (::chown(path.c_str(), uid ? *uid : static_cast<uid_t>(-1), gid ? *gid : static_cast<gid_t>(-1)) < 0)
+  if (::chown(path.c_str(), uid ? *uid : static_cast<uid_t>(-1),
+              gid ? *gid : static_cast<gid_t>(-1)) < 0)
     throw SysError("chown " + path);
 }
 
@@ -86,8 +87,9 @@ void kill_and_reap(pid_t pid, int pidfd) {
 
 // The monitor side of a fork: launches the init, reports, then monitors.
 [[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
-                                UniqueFd output_read, int output_write, const std::string& exit_path,
-                                int log_fd, const std::string& root, const std::string& id) {
+                                UniqueFd output_read, int output_write,
+                                const std::string& exit_path, int log_fd, const std::string& root,
+                                const std::string& id) {
   try {
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) {
@@ -98,8 +100,9 @@ void kill_and_reap(pid_t pid, int pidfd) {
     // (a pipe to `vsrv run -d | cat` would never see EOF) nor our lock.
     // The server's disk stays: a restart mounts it again.
     const int disk_fd = cfg.plan.overlay.empty() ? -1 : cfg.plan.overlay.front().disk_fd;
-    close_fds_except({report_fd, output_read.get(), output_write, log_fd, cfg.fifo_fd, cfg.console_fd,
-                      cfg.stdio.in, cfg.stdio.out, cfg.stdio.err, cg.clone_into_fd(), disk_fd});
+    close_fds_except({report_fd, output_read.get(), output_write, log_fd, cfg.fifo_fd,
+                      cfg.console_fd, cfg.stdio.in, cfg.stdio.out, cfg.stdio.err,
+                      cg.clone_into_fd(), disk_fd});
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     Launched l = launch(cfg, cg);
@@ -110,6 +113,8 @@ void kill_and_reap(pid_t pid, int pidfd) {
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
+    // Relaunching an init needs all of vsrv; otherwise the small program.
+    if (!restart) exec_monitor_program(exit_path, l.pidfd.get(), out, log_fd);
     monitor_main(exit_path, l.pidfd.release(), out, log_fd, restart);
   } catch (const std::exception& e) {
     std::string msg = std::string("E") + e.what();
@@ -170,7 +175,8 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   std::string data_dir = server_data_dir(g, req.id);
   Storage storage = make_storage(g, req, p, reuse_data, undo);
 
-  std::string cg_path = p.spec.linux.cgroups_path.empty() ? "vsrv/" + req.id : p.spec.linux.cgroups_path;
+  std::string cg_path =
+      p.spec.linux.cgroups_path.empty() ? "vsrv/" + req.id : p.spec.linux.cgroups_path;
   // Recorded before they exist, so that delete --force finds them when this
   // create is killed between making them and recording them.
   st.cgroup_dirs = cgroups::Cgroup::dirs_for(cg_path);
@@ -208,7 +214,8 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   if (parent == Parent::kCaller) {
     cfg.send_pty_to_parent = p.spec.process.terminal && !console;
     out.launched = launch(cfg, *cg);
-    undo.push([pid = out.launched.pid, pidfd = out.launched.pidfd.get()] { kill_and_reap(pid, pidfd); });
+    undo.push(
+        [pid = out.launched.pid, pidfd = out.launched.pidfd.get()] { kill_and_reap(pid, pidfd); });
     st.pid = out.launched.pid;
     st.pid_start = out.launched.start_time;
   } else {
@@ -232,8 +239,9 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
       lock.reset();
       p.template_lock.reset();  // held by a running server, it would block `template rm`
       report.read.reset();
-      monitor_child(cfg, *cg, report.write.release(), std::move(output.read), output.write.release(),
-                    store.exit_path(req.id), log.release(), store.root(), req.id);
+      monitor_child(cfg, *cg, report.write.release(), std::move(output.read),
+                    output.write.release(), store.exit_path(req.id), log.release(), store.root(),
+                    req.id);
     }
     report.write.reset();
     output = Pipe{};
@@ -260,7 +268,8 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   st.creator_pid = 0;
   st.creator_start = 0;
   store.write(st);
-  if (!req.pid_file.empty()) write_file_atomic(absolute_path(req.pid_file), std::to_string(st.pid), 0644);
+  if (!req.pid_file.empty())
+    write_file_atomic(absolute_path(req.pid_file), std::to_string(st.pid), 0644);
   undo.dismiss();
   out.state = st;
   return out;

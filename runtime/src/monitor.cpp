@@ -21,10 +21,10 @@ int exit_code_of(int wait_status) {
 
 namespace {
 
-// Copies what is readable now; false at EOF or error. A fixed buffer: the
-// monitor's memory does not grow with the output.
+// Copies what is readable now; false at EOF or error. A fixed buffer of one
+// page: the monitor's memory does not grow with the output.
 bool copy_available(int from, int to) {
-  char buf[16384];
+  char buf[4096];
   ssize_t n = ::read(from, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
   if (n <= 0) return false;  // EOF, or EIO on a pty whose slave closed
@@ -39,6 +39,28 @@ bool copy_available(int from, int to) {
 }
 
 }  // namespace
+
+void exec_monitor_program(const std::string& exit_path, int init_pidfd, int output_fd, int log_fd) {
+  char self_buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self_buf, sizeof self_buf - 1);
+  if (n <= 0) return;
+  std::string self(self_buf, static_cast<size_t>(n));
+  std::string program = self.substr(0, self.rfind('/') + 1) + "vsrv-monitor";
+#ifdef VSRV_MONITOR_INSTALLED
+  if (::access(program.c_str(), X_OK) != 0) program = VSRV_MONITOR_INSTALLED;
+#endif
+  if (::access(program.c_str(), X_OK) != 0) return;
+  for (int fd : {init_pidfd, output_fd, log_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+  std::string args[] = {"vsrv-monitor", exit_path, std::to_string(init_pidfd),
+                        std::to_string(output_fd), std::to_string(log_fd)};
+  char* argv[] = {args[0].data(), args[1].data(), args[2].data(),
+                  args[3].data(), args[4].data(), nullptr};
+  char* envp[] = {nullptr};
+  ::execve(program.c_str(), argv, envp);
+  for (int fd : {init_pidfd, output_fd, log_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 [[noreturn]] void monitor_main(const std::string& exit_path, int init_pidfd, int output_fd,
                                int log_fd, const Restart& restart) {

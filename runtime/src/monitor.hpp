@@ -24,6 +24,12 @@ struct Relaunched {
 // when the server stays stopped.
 using Restart = std::function<std::optional<Relaunched>(const siginfo_t& info)>;
 
+// Replaces this process with the vsrv-monitor program (runtime/monitor/),
+// which runs monitor_main with no restart policy; returns only when there is
+// no such program (next to the vsrv binary, or installed) or exec failed,
+// and the caller then monitors in-process.
+void exec_monitor_program(const std::string& exit_path, int init_pidfd, int output_fd, int log_fd);
+
 // Runs until the init exits (and is not restarted). output_fd: pipe read
 // end or pty master (-1: none), copied to log_fd (opened O_APPEND).
 [[noreturn]] void monitor_main(const std::string& exit_path, int init_pidfd, int output_fd,

@@ -1,5 +1,9 @@
 // state, list, ps.
+#include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "vsrv/base/error.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
@@ -15,7 +19,7 @@ State current(const StateStore& store, const std::string& id) {
     try {
       auto cg = cgroups::Cgroup::load(st.cgroup_dirs);
       if (st.status == Status::kRunning && cg->frozen()) st.status = Status::kPaused;
-      st.oom_killed = cg->stats().memory.oom_kills > 0;
+      st.oom_killed = cg->oom_kills() > 0;
     } catch (const Error&) {
     }
   }
@@ -44,14 +48,30 @@ std::string state_json(const GlobalOptions& g, const std::string& id) {
 
 std::vector<State> list(const GlobalOptions& g) {
   StateStore store(g.root);
-  std::vector<State> out;
-  for (const auto& id : store.ids()) {
-    try {
-      out.push_back(current(store, id));
-    } catch (const Error&) {
-      // Being created or deleted right now: no state.json yet or any more.
+  const std::vector<std::string> ids = store.ids();
+  // Reading a server's state is a handful of small kernel files (state.json,
+  // /proc/PID/stat, two cgroup files), mostly path lookups: spread them over
+  // the CPUs when there are many servers.
+  std::vector<std::optional<State>> found(ids.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < ids.size();) {
+      try {
+        found[i] = current(store, ids[i]);
+      } catch (const Error&) {
+        // Being created or deleted right now: no state.json yet or any more.
+      }
     }
-  }
+  };
+  const size_t threads = std::min<size_t>(std::thread::hardware_concurrency(), ids.size() / 64);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  std::vector<State> out;
+  out.reserve(ids.size());
+  for (auto& st : found)
+    if (st) out.push_back(std::move(*st));
   return out;
 }
 

@@ -78,6 +78,9 @@ add_elf() {
 }
 add_elf "$(readlink -f "$vsrv")"
 [ "$(readlink -f "$vsrv")" = "$vsrv" ] || { mkdir -p "$root$(dirname "$vsrv")"; ln -sf "$(readlink -f "$vsrv")" "$root$vsrv"; }
+# The per-server monitor program sits next to vsrv (static: no libraries).
+monitor=$(dirname "$(readlink -f "$vsrv")")/vsrv-monitor
+[ -x "$monitor" ] && add_elf "$monitor"
 add_elf /usr/bin/timeout  # the tests' harness bounds every vsrv command with it
 : > "$root/etc/vm-tests"
 for t in "${tests[@]}"; do

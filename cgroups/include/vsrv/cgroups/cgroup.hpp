@@ -134,6 +134,9 @@ class Cgroup {
   virtual void apply(const Resources& resources) = 0;
   // Usage, limits and failure counters (missing files read as 0 / unlimited).
   virtual Stats stats() const = 0;
+  // Processes the OOM killer killed here (stats().memory.oom_kills from one
+  // file: what state and list show).
+  virtual uint64_t oom_kills() const = 0;
   // Starts watching for OOM events. Throws when the memory controller is absent.
   virtual std::unique_ptr<OomWatch> watch_oom() const = 0;
   // Removes every directory (retries EBUSY briefly). Missing dirs are fine.

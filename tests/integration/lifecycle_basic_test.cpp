@@ -1,8 +1,10 @@
 // The basic lifecycle: create and start as two steps (nothing of the user's
 // process runs before start), run -d with its log and recorded exit status,
 // and states derived honestly (a reused pid is not our server).
+#include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -43,6 +45,24 @@ nlohmann::json state_with_exit(const VsrvHarness& h, const std::string& id) {
     st = h.state(id);
   }
   return st;
+}
+
+std::string link_of(const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::vector<std::string> fd_targets(int pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  REQUIRE(d);
+  while (auto* e = ::readdir(d))
+    if (e->d_name[0] != '.') out.push_back(link_of(dir + "/" + e->d_name));
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -187,4 +207,48 @@ TEST_CASE("a recorded pid that now belongs to another process is not the server"
   CHECK(h.traces(id).empty());
   // Still alive to check this.
   CHECK(vsrv::process_alive(::getpid(), my_start));
+}
+
+TEST_CASE("a detached server's monitor is the small static program, holding only its fds",
+          "[lifecycle][basic][monitor]") {
+  VsrvHarness h;
+  std::string id = h.new_id("mon");
+  h.run_detached(id, sh_spec("echo up; exec sleep 1000"));
+  auto st = h.state_file(id);
+  int monitor = st.at("monitorPid").get<int>();
+  int init = h.state(id).at("pid").get<int>();
+  REQUIRE(monitor > 0);
+  std::string exe = link_of("/proc/" + std::to_string(monitor) + "/exe");
+  CHECK(exe.substr(exe.rfind('/') + 1) == "vsrv-monitor");
+  // The init is the monitor's child (it reaps it).
+  auto stat = vsrv::read_file("/proc/" + std::to_string(init) + "/stat");
+  auto fields = vsrv::split(stat.substr(stat.rfind(')') + 2), ' ');
+  CHECK(std::stoi(fields.at(1)) == monitor);
+  // stdio on /dev/null, the init's pidfd, its output pipe and the log: nothing else.
+  std::vector<std::string> fds = fd_targets(monitor);
+  std::string all;
+  for (const auto& f : fds) all += f + " ";
+  INFO("monitor fds: " << all);
+  REQUIRE(fds.size() == 6);
+  CHECK(std::count(fds.begin(), fds.end(), "/dev/null") == 3);
+  CHECK(std::count(fds.begin(), fds.end(), "anon_inode:[pidfd]") == 1);
+  CHECK(std::count_if(fds.begin(), fds.end(),
+                      [](const std::string& f) { return f.rfind("pipe:", 0) == 0; }) == 1);
+  CHECK(std::count_if(fds.begin(), fds.end(), [](const std::string& f) {
+          return f.size() > 12 && f.substr(f.size() - 12) == "/console.log";
+        }) == 1);
+  // It still does its job: the output reaches the log, the exit is recorded.
+  long long deadline = now_ms() + 3000;
+  while (h.vsrv({"logs", id}).out != "up\n" && now_ms() < deadline) sleep_ms(10);
+  CHECK(h.vsrv({"logs", id}).out == "up\n");
+  REQUIRE(h.vsrv({"kill", id, "KILL"}).status == 0);
+  CHECK(state_with_exit(h, id).value("exitStatus", -1) == 137);
+  // The monitor exits then (a zombie until whoever inherited it reaps it).
+  auto proc_state = [&] {
+    auto text = vsrv::try_read_file("/proc/" + std::to_string(monitor) + "/stat");
+    return text ? text->at(text->rfind(')') + 2) : 'X';
+  };
+  deadline = now_ms() + 3000;
+  while (proc_state() != 'Z' && proc_state() != 'X' && now_ms() < deadline) sleep_ms(10);
+  CHECK((proc_state() == 'Z' || proc_state() == 'X'));
 }

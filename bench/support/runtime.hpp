@@ -19,6 +19,7 @@ class Runtime {
   Kind kind() const { return kind_; }
   const std::string& name() const { return name_; }
   const std::string& binary() const { return binary_; }
+  const std::string& root() const { return root_; }  // --root
 
   // binary + global flags + rest.
   std::vector<std::string> argv(std::vector<std::string> rest) const;

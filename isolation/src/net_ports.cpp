@@ -33,13 +33,19 @@ class Nft {
     nft_ctx_buffer_output(ctx_.get());
     nft_ctx_buffer_error(ctx_.get());
   }
-  // Runs one batch (atomic); false with the error text on failure.
+  // Runs one batch (atomic); false with the error text on failure. A dump
+  // the kernel interrupted because the ruleset changed meanwhile (another
+  // server's forward came or went) fails with EINTR and nothing done:
+  // it is run again.
   bool run(const std::string& cmds, std::string* out = nullptr, std::string* err = nullptr) {
-    int rc = nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str());
-    if (out) *out = nft_ctx_get_output_buffer(ctx_.get());
-    std::string e = nft_ctx_get_error_buffer(ctx_.get());
-    if (err) *err = first_line(e);
-    return rc == 0;
+    for (int attempt = 1;; ++attempt) {
+      int rc = nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str());
+      if (out) *out = nft_ctx_get_output_buffer(ctx_.get());
+      std::string e = first_line(nft_ctx_get_error_buffer(ctx_.get()));
+      if (err) *err = e;
+      if (rc == 0) return true;
+      if (attempt == 50 || e.find("Interrupted system call") == std::string::npos) return false;
+    }
   }
 
  private:
@@ -73,8 +79,12 @@ void check(const PortForward& f) {
 
 // Whether the element for f's key exists and points at f's address and port.
 bool points_at(Nft& nft, const PortForward& f) {
-  std::string out;
-  if (!nft.run("get element inet vsrv " + map_of(f) + " { " + key_of(f) + " }", &out)) return false;
+  std::string out, err;
+  if (!nft.run("get element inet vsrv " + map_of(f) + " { " + key_of(f) + " }", &out, &err)) {
+    // No such element, map or table; anything else is not an answer.
+    if (err.find("No such file or directory") != std::string::npos) return false;
+    throw Error("nftables: look up the forward of " + name_of(f) + ": " + err);
+  }
   std::string want = key_of(f) + " : " + f.address.address() + " . " + std::to_string(f.port);
   return out.find(want) != std::string::npos;
 }

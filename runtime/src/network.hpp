@@ -54,9 +54,11 @@ void setup_host_network(const NetPlan& plan, pid_t init_pid);
 // Port forwards (nftables); the forwards are in net.ports already.
 void forward_ports(const NetPlan& plan);
 // Undoes what net records: forwards, host routes, the veth (only while the
-// server still holds its address), then the addresses. Every step tolerates
-// what is gone already, so it can run again after a crash. A failed step
-// throws after the others ran, keeping the addresses unless force.
+// server still holds its address), then the addresses (those recorded, and
+// those in the IPAM journal of a create killed before recording them). Every
+// step tolerates what is gone already, so it can run again after a crash. A
+// failed step throws after the others ran, keeping the addresses unless
+// force.
 void teardown_network(const GlobalOptions& g, const std::string& id, const NetState& net,
                       bool force);
 

@@ -3,6 +3,7 @@
 // (server address, port), consulted by DNAT rules in prerouting (traffic
 // from elsewhere) and output (the host's own processes). A forward is one
 // map element: adding or removing it is atomic and touches nothing else.
+// The table is created with the first forward and deleted after the last.
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
 
@@ -15,7 +16,10 @@ namespace vsrv::isolation {
 
 namespace {
 
-constexpr const char* kTableSetup = R"(create table inet vsrv
+// The table's comment marks it as vsrv's own, made in the same atomic batch
+// as the table: only a table carrying it is ever deleted.
+constexpr const char* kOwnerComment = "created by vsrv: deleted when it forwards no port";
+constexpr const char* kTableSetup = R"(create table inet vsrv { comment "%s"; }
 add map inet vsrv fwd4 { type inet_proto . inet_service : ipv4_addr . inet_service; }
 add map inet vsrv fwd6 { type inet_proto . inet_service : ipv6_addr . inet_service; }
 add chain inet vsrv prerouting { type nat hook prerouting priority -100; policy accept; }
@@ -96,7 +100,9 @@ void add_port_forwards(const std::vector<PortForward>& forwards) {
   for (const auto& f : forwards) check(f);
   Nft nft;
   std::string err;
-  if (!nft.run(kTableSetup, nullptr, &err) && err.find("File exists") == std::string::npos)
+  std::string setup = kTableSetup;
+  setup.replace(setup.find("%s"), 2, kOwnerComment);
+  if (!nft.run(setup, nullptr, &err) && err.find("File exists") == std::string::npos)
     throw Error("nftables: create table inet vsrv: " + err);
   std::string batch;
   for (const auto& f : forwards) {
@@ -128,6 +134,22 @@ void remove_port_forwards(const std::vector<PortForward>& forwards) {
   std::string err;
   if (!batch.empty() && !nft.run(batch, nullptr, &err))
     throw Error("nftables: remove port forwards: " + err);
+}
+
+bool remove_forward_table_if_unused() {
+  Nft nft;
+  std::string out, err;
+  if (!nft.run("list table inet vsrv", &out, &err)) {
+    if (err.find("No such file or directory") != std::string::npos) return false;
+    throw Error("nftables: list table inet vsrv: " + err);
+  }
+  // The listing shows `comment "..."` and, for a non-empty map, `elements = {`.
+  if (out.find(std::string("comment \"") + kOwnerComment + "\"") == std::string::npos) return false;
+  if (out.find("elements = ") != std::string::npos) return false;
+  if (!nft.run("delete table inet vsrv", nullptr, &err) &&
+      err.find("No such file or directory") == std::string::npos)
+    throw Error("nftables: delete table inet vsrv: " + err);
+  return true;
 }
 
 }  // namespace vsrv::isolation

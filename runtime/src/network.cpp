@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "ipam.hpp"
+#include "net_host.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/base/stop_point.hpp"
@@ -153,7 +154,9 @@ NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::str
   NetConfig cfg = load_net_config(g);
   const bool bridged = want.mode == "bridge";
   plan.mode = want.mode;
+  plan.root = g.root;
   net.mode = want.mode;
+  if (bridged) net.bridge = cfg.bridge;
   int mtu = want.mtu ? want.mtu : cfg.mtu;
 
   Ipam ipam(g.root, ipam_journal(g, id));
@@ -223,10 +226,14 @@ void setup_host_network(const NetPlan& plan, pid_t init_pid) {
   isolation::Veth veth = plan.veth;
   veth.peer_pid = init_pid;
   if (plan.mode == "bridge") {
-    isolation::ensure_bridge(plan.bridge);
+    // Shared: the bridge cannot go between being ensured and getting a port.
+    HostNetLock lock(plan.root, false);
+    ensure_bridge_recorded(plan.root, plan.bridge);
     stop_point("net-bridge");
+    isolation::create_veth(veth);
+  } else {
+    isolation::create_veth(veth);
   }
-  isolation::create_veth(veth);
   stop_point("net-veth");
   try {
     for (const Cidr& r : plan.host_routes) isolation::add_device_route(veth.host_name, r);
@@ -239,7 +246,11 @@ void setup_host_network(const NetPlan& plan, pid_t init_pid) {
 
 void forward_ports(const NetPlan& plan) {
   if (plan.ports.empty()) return;
-  isolation::add_port_forwards(plan.ports);
+  {
+    // Shared: the table cannot go between being created and holding these.
+    HostNetLock lock(plan.root, false);
+    isolation::add_port_forwards(plan.ports);
+  }
   stop_point("net-ports");
 }
 
@@ -274,6 +285,9 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
   }
   if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
   for (const auto& key : keys) ipam.release(key, id);
+  // What servers share, when vsrv made it and this was its last user.
+  step([&] { release_unused(g.root, net.bridge, !net.ports.empty()); });
+  if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
 }
 
 }  // namespace vsrv::runtime

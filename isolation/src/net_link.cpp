@@ -1,5 +1,8 @@
 // Links on the host: the bridge, veth pairs, deletion; the netlink socket.
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netlink/msg.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
@@ -69,7 +72,8 @@ void set_device_sysctl(const std::string& section, const std::string& dev, const
   write_file("/proc/sys/net/" + section + "/" + dev + "/" + key, value);
 }
 
-void ensure_bridge(const Bridge& b) {
+BridgeMade ensure_bridge(const Bridge& b) {
+  BridgeMade made;
   nl::Socket sk;
   if (!nl::get_link(sk, b.name)) {
     nl::Link br(rtnl_link_bridge_alloc());
@@ -78,8 +82,10 @@ void ensure_bridge(const Bridge& b) {
     if (b.mtu > 0) rtnl_link_set_mtu(br.get(), static_cast<unsigned>(b.mtu));
     int err = rtnl_link_add(sk.get(), br.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err != -NLE_EXIST) nl::check(err, "create bridge " + b.name);  // or another vsrv did
+    made.created = err == 0;
   }
   int index = nl::ifindex(sk, b.name);
+  made.ifindex = index;
   for (const Cidr& c : b.addresses) {
     nl::Ptr<rtnl_addr, rtnl_addr_put> a(rtnl_addr_alloc());
     rtnl_addr_set_ifindex(a.get(), index);
@@ -89,8 +95,10 @@ void ensure_bridge(const Bridge& b) {
     if (c.family == AF_INET6) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
     int err = rtnl_addr_add(sk.get(), a.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err != -NLE_EXIST) nl::check(err, "add " + c.str() + " to bridge " + b.name);
+    if (err == 0) made.added.push_back(c);
   }
   nl::set_up(sk, b.name);
+  return made;
 }
 
 void create_veth(const Veth& v) {
@@ -139,6 +147,67 @@ void create_veth(const Veth& v) {
 bool link_exists(const std::string& name) {
   nl::Socket sk;
   return static_cast<bool>(nl::get_link(sk, name));
+}
+
+int link_index(const std::string& name) {
+  nl::Socket sk;
+  nl::Link l = nl::get_link(sk, name);
+  return l ? rtnl_link_get_ifindex(l.get()) : 0;
+}
+
+bool has_ports(int ifindex) {
+  nl::Socket sk;
+  // With strict checking the kernel filters the dump by IFLA_MASTER and
+  // sends only the ports; without it (old kernels) it sends every link and
+  // the callback filters.
+  int one = 1;
+  ::setsockopt(nl_socket_get_fd(sk.get()), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  nl::Ptr<nl_msg, nlmsg_free> msg(nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP));
+  if (!msg) throw Error("netlink: out of memory");
+  ifinfomsg ifi = {};
+  ifi.ifi_family = AF_UNSPEC;
+  if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+      nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(ifindex)) < 0)
+    throw Error("netlink: out of memory");
+  nl::check(nl_send_auto(sk.get(), msg.get()), "list the ports of link " + std::to_string(ifindex));
+  struct Seen {
+    uint32_t master;
+    bool port = false;
+  } seen{static_cast<uint32_t>(ifindex)};
+  auto on_link = [](nl_msg* m, void* arg) -> int {
+    auto* s = static_cast<Seen*>(arg);
+    nlattr* tb[IFLA_MAX + 1];
+    if (nlmsg_parse(nlmsg_hdr(m), sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) == 0 &&
+        tb[IFLA_MASTER] && nla_get_u32(tb[IFLA_MASTER]) == s->master)
+      s->port = true;
+    return NL_OK;
+  };
+  nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, on_link, &seen);
+  nl::check(nl_recvmsgs_default(sk.get()), "list the ports of link " + std::to_string(ifindex));
+  return seen.port;
+}
+
+void delete_address(int ifindex, const Cidr& c) {
+  nl::Socket sk;
+  nl::Ptr<rtnl_addr, rtnl_addr_put> a(rtnl_addr_alloc());
+  if (!a) throw Error("netlink: out of memory");
+  rtnl_addr_set_ifindex(a.get(), ifindex);
+  rtnl_addr_set_family(a.get(), c.family);
+  nl::Addr local = nl::to_addr(c);
+  nl::check(rtnl_addr_set_local(a.get(), local.get()), "address " + c.str());
+  int err = rtnl_addr_delete(sk.get(), a.get(), 0);
+  if (err == -NLE_NOADDR || err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) return;
+  nl::check(err, "delete address " + c.str());
+}
+
+void delete_link(int ifindex) {
+  nl::Socket sk;
+  nl::Link l(rtnl_link_alloc());
+  if (!l) throw Error("netlink: out of memory");
+  rtnl_link_set_ifindex(l.get(), ifindex);
+  int err = rtnl_link_delete(sk.get(), l.get());
+  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) return;
+  nl::check(err, "delete network device " + std::to_string(ifindex));
 }
 
 void delete_link(const std::string& name) {

@@ -3,6 +3,7 @@
 // (server address, port), consulted by DNAT rules in prerouting (traffic
 // from elsewhere) and output (the host's own processes). A forward is one
 // map element: adding or removing it is atomic and touches nothing else.
+// The table is created with the first forward and deleted after the last.
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
 
@@ -15,7 +16,10 @@ namespace vsrv::isolation {
 
 namespace {
 
-constexpr const char* kTableSetup = R"(create table inet vsrv
+// The table's comment marks it as vsrv's own, made in the same atomic batch
+// as the table: only a table carrying it is ever deleted.
+constexpr const char* kOwnerComment = "created by vsrv: deleted when it forwards no port";
+constexpr const char* kTableSetup = R"(create table inet vsrv { comment "%s"; }
 add map inet vsrv fwd4 { type inet_proto . inet_service : ipv4_addr . inet_service; }
 add map inet vsrv fwd6 { type inet_proto . inet_service : ipv6_addr . inet_service; }
 add chain inet vsrv prerouting { type nat hook prerouting priority -100; policy accept; }
@@ -33,13 +37,19 @@ class Nft {
     nft_ctx_buffer_output(ctx_.get());
     nft_ctx_buffer_error(ctx_.get());
   }
-  // Runs one batch (atomic); false with the error text on failure.
+  // Runs one batch (atomic); false with the error text on failure. A dump
+  // the kernel interrupted because the ruleset changed meanwhile (another
+  // server's forward came or went) fails with EINTR and nothing done:
+  // it is run again.
   bool run(const std::string& cmds, std::string* out = nullptr, std::string* err = nullptr) {
-    int rc = nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str());
-    if (out) *out = nft_ctx_get_output_buffer(ctx_.get());
-    std::string e = nft_ctx_get_error_buffer(ctx_.get());
-    if (err) *err = first_line(e);
-    return rc == 0;
+    for (int attempt = 1;; ++attempt) {
+      int rc = nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str());
+      if (out) *out = nft_ctx_get_output_buffer(ctx_.get());
+      std::string e = first_line(nft_ctx_get_error_buffer(ctx_.get()));
+      if (err) *err = e;
+      if (rc == 0) return true;
+      if (attempt == 50 || e.find("Interrupted system call") == std::string::npos) return false;
+    }
   }
 
  private:
@@ -73,8 +83,12 @@ void check(const PortForward& f) {
 
 // Whether the element for f's key exists and points at f's address and port.
 bool points_at(Nft& nft, const PortForward& f) {
-  std::string out;
-  if (!nft.run("get element inet vsrv " + map_of(f) + " { " + key_of(f) + " }", &out)) return false;
+  std::string out, err;
+  if (!nft.run("get element inet vsrv " + map_of(f) + " { " + key_of(f) + " }", &out, &err)) {
+    // No such element, map or table; anything else is not an answer.
+    if (err.find("No such file or directory") != std::string::npos) return false;
+    throw Error("nftables: look up the forward of " + name_of(f) + ": " + err);
+  }
   std::string want = key_of(f) + " : " + f.address.address() + " . " + std::to_string(f.port);
   return out.find(want) != std::string::npos;
 }
@@ -86,7 +100,9 @@ void add_port_forwards(const std::vector<PortForward>& forwards) {
   for (const auto& f : forwards) check(f);
   Nft nft;
   std::string err;
-  if (!nft.run(kTableSetup, nullptr, &err) && err.find("File exists") == std::string::npos)
+  std::string setup = kTableSetup;
+  setup.replace(setup.find("%s"), 2, kOwnerComment);
+  if (!nft.run(setup, nullptr, &err) && err.find("File exists") == std::string::npos)
     throw Error("nftables: create table inet vsrv: " + err);
   std::string batch;
   for (const auto& f : forwards) {
@@ -118,6 +134,22 @@ void remove_port_forwards(const std::vector<PortForward>& forwards) {
   std::string err;
   if (!batch.empty() && !nft.run(batch, nullptr, &err))
     throw Error("nftables: remove port forwards: " + err);
+}
+
+bool remove_forward_table_if_unused() {
+  Nft nft;
+  std::string out, err;
+  if (!nft.run("list table inet vsrv", &out, &err)) {
+    if (err.find("No such file or directory") != std::string::npos) return false;
+    throw Error("nftables: list table inet vsrv: " + err);
+  }
+  // The listing shows `comment "..."` and, for a non-empty map, `elements = {`.
+  if (out.find(std::string("comment \"") + kOwnerComment + "\"") == std::string::npos) return false;
+  if (out.find("elements = ") != std::string::npos) return false;
+  if (!nft.run("delete table inet vsrv", nullptr, &err) &&
+      err.find("No such file or directory") == std::string::npos)
+    throw Error("nftables: delete table inet vsrv: " + err);
+  return true;
 }
 
 }  // namespace vsrv::isolation

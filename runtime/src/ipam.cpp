@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "vsrv/base/error.hpp"
@@ -14,23 +15,54 @@ namespace vsrv::runtime {
 
 using isolation::Cidr;
 
-Ipam::Ipam(const std::string& root) : dir_(root + "/.ipam") {}
+Ipam::Ipam(const std::string& root, std::string journal)
+    : dir_(root + "/.ipam"), journal_(std::move(journal)) {}
 
+// The journal holds the addresses claimed so far and the one about to be:
+// rewritten in place, so its size stays that of a few lines however many
+// taken addresses allocate() skips.
+void Ipam::write_journal(const std::string& candidate) {
+  if (journal_.empty()) return;
+  UniqueFd fd(::open(journal_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw SysError("open " + journal_);
+  std::string text = claimed_ + candidate + "\n";
+  if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(fd.get(), static_cast<off_t>(text.size())) < 0)
+    throw SysError("write " + journal_);
+}
+
+std::vector<std::string> Ipam::journaled(const std::string& journal) {
+  std::vector<std::string> keys;
+  auto text = try_read_file(journal);
+  if (!text) return keys;
+  for (const auto& line : split(*text, '\n'))
+    if (!line.empty()) keys.push_back(line);
+  return keys;
+}
+
+// A claim is a symlink whose target is the owner's id: made in one step
+// with its content, so there is never a claim without an owner.
 bool Ipam::try_claim(const std::string& key, const std::string& id) {
+  write_journal(key);
   std::string path = dir_ + "/" + key;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) {
+  if (::symlink(id.c_str(), path.c_str()) < 0) {
     if (errno == EEXIST) return false;
     throw SysError("claim address " + key);
   }
-  std::string data = id + "\n";
-  try {
-    write_all(fd.get(), data.data(), data.size());
-  } catch (...) {
-    ::unlink(path.c_str());
-    throw;
-  }
+  if (!journal_.empty()) claimed_ += key + "\n";
   return true;
+}
+
+std::optional<std::string> Ipam::owner(const std::string& key) const {
+  std::string path = dir_ + "/" + key;
+  char buf[256];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n >= 0) return std::string(buf, static_cast<size_t>(std::min<ssize_t>(n, sizeof buf)));
+  if (errno == ENOENT) return std::nullopt;
+  // A plain file holding the id (older versions claimed that way).
+  auto text = try_read_file(path);
+  if (!text) return std::nullopt;
+  return trim(*text);
 }
 
 Cidr Ipam::allocate(const Cidr& subnet, const std::string& id) {
@@ -67,15 +99,15 @@ Cidr Ipam::allocate(const Cidr& subnet, const std::string& id) {
 void Ipam::claim(const Cidr& address, const std::string& id) {
   make_dirs(dir_, 0700);
   if (try_claim(key(address), id)) return;
-  auto owner = try_read_file(dir_ + "/" + key(address));
-  throw Error(ErrorKind::kState, "address " + address.address() + " is in use" +
-                                     (owner ? " by server " + trim(*owner) : ""));
+  auto who = owner(key(address));
+  throw Error(ErrorKind::kState,
+              "address " + address.address() + " is in use" + (who ? " by server " + *who : ""));
 }
 
 bool Ipam::held_by(const std::string& key, const std::string& id) const {
-  if (key.empty() || key.find('/') != std::string::npos) return false;
-  auto owner = try_read_file(dir_ + "/" + key);
-  return owner && trim(*owner) == id;
+  if (key.empty() || key.find('/') != std::string::npos || key[0] == '.') return false;
+  auto who = owner(key);
+  return who && *who == id;
 }
 
 void Ipam::release(const std::string& key, const std::string& id) {

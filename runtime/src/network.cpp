@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "ipam.hpp"
+#include "net_host.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
+#include "vsrv/base/stop_point.hpp"
 
 namespace vsrv::runtime {
 
@@ -74,6 +77,11 @@ Cidr claim_address(Ipam& ipam, const std::string& text, const Cidr& subnet, bool
   }
   ipam.claim(a, id);
   return a;
+}
+
+// Where a create writes each address before claiming it (ipam.hpp).
+std::string ipam_journal(const GlobalOptions& g, const std::string& id) {
+  return StateStore(g.root).dir(id) + "/ipam-claims";
 }
 
 std::string port_record(const isolation::PortForward& f) {
@@ -146,15 +154,22 @@ NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::str
   NetConfig cfg = load_net_config(g);
   const bool bridged = want.mode == "bridge";
   plan.mode = want.mode;
+  plan.root = g.root;
   net.mode = want.mode;
+  if (bridged) net.bridge = cfg.bridge;
   int mtu = want.mtu ? want.mtu : cfg.mtu;
 
-  Ipam ipam(g.root);
+  Ipam ipam(g.root, ipam_journal(g, id));
   Cidr a4 = claim_address(ipam, want.address, cfg.subnet, bridged, "vsrv.network.address", id);
   net.ipam.push_back(Ipam::key(a4));
   std::optional<Cidr> a6;
   if (!want.address6.empty()) {
-    a6 = claim_address(ipam, want.address6, cfg.subnet6, bridged, "vsrv.network.address6", id);
+    try {
+      a6 = claim_address(ipam, want.address6, cfg.subnet6, bridged, "vsrv.network.address6", id);
+    } catch (...) {
+      ipam.release(net.ipam.front(), id);  // the caller's undo does not cover a throw from here
+      throw;
+    }
     net.ipam.push_back(Ipam::key(*a6));
   }
 
@@ -202,30 +217,50 @@ NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::str
       net.ports.push_back(port_record(f));
     }
   }
+  stop_point("net-ipam");  // addresses claimed, not yet in state.json
   return plan;
 }
 
 void setup_host_network(const NetPlan& plan, pid_t init_pid) {
   if (plan.mode.empty()) return;
-  if (plan.mode == "bridge") isolation::ensure_bridge(plan.bridge);
   isolation::Veth veth = plan.veth;
   veth.peer_pid = init_pid;
-  isolation::create_veth(veth);
+  if (plan.mode == "bridge") {
+    // Shared: the bridge cannot go between being ensured and getting a port.
+    HostNetLock lock(plan.root, false);
+    ensure_bridge_recorded(plan.root, plan.bridge);
+    stop_point("net-bridge");
+    isolation::create_veth(veth);
+  } else {
+    isolation::create_veth(veth);
+  }
+  stop_point("net-veth");
   try {
     for (const Cidr& r : plan.host_routes) isolation::add_device_route(veth.host_name, r);
   } catch (...) {
     isolation::delete_link(veth.host_name);
     throw;
   }
+  stop_point("net-routes");
 }
 
 void forward_ports(const NetPlan& plan) {
-  isolation::add_port_forwards(plan.ports);
+  if (plan.ports.empty()) return;
+  {
+    // Shared: the table cannot go between being created and holding these.
+    HostNetLock lock(plan.root, false);
+    isolation::add_port_forwards(plan.ports);
+  }
+  stop_point("net-ports");
 }
 
 void teardown_network(const GlobalOptions& g, const std::string& id, const NetState& net,
                       bool force) {
-  if (net.mode.empty()) return;
+  // A create killed before it recorded its addresses has them in the journal.
+  std::vector<std::string> keys = net.ipam;
+  for (const auto& k : Ipam::journaled(ipam_journal(g, id)))
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  if (net.mode.empty() && keys.empty()) return;
   std::string first_error;
   auto step = [&](auto&& fn) {
     try {
@@ -249,7 +284,10 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
     step([&] { isolation::delete_link(net.host_if); });
   }
   if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
-  for (const auto& key : net.ipam) ipam.release(key, id);
+  for (const auto& key : keys) ipam.release(key, id);
+  // What servers share, when vsrv made it and this was its last user.
+  step([&] { release_unused(g.root, net.bridge, !net.ports.empty()); });
+  if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
 }
 
 }  // namespace vsrv::runtime

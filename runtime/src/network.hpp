@@ -38,6 +38,7 @@ NetConfig load_net_config(const GlobalOptions& g);
 
 struct NetPlan {
   std::string mode;                          // bridge | routed; empty: nothing outside the server
+  std::string root;                          // --root: the host-wide lock and records (net_host)
   isolation::Bridge bridge;                  // bridge mode
   isolation::Veth veth;                      // peer_pid set by setup_host_network
   std::vector<isolation::Cidr> host_routes;  // routed mode
@@ -54,9 +55,12 @@ void setup_host_network(const NetPlan& plan, pid_t init_pid);
 // Port forwards (nftables); the forwards are in net.ports already.
 void forward_ports(const NetPlan& plan);
 // Undoes what net records: forwards, host routes, the veth (only while the
-// server still holds its address), then the addresses. Every step tolerates
-// what is gone already, so it can run again after a crash. A failed step
-// throws after the others ran, keeping the addresses unless force.
+// server still holds its address), then the addresses (those recorded, and
+// those in the IPAM journal of a create killed before recording them), then
+// the bridge and the nftables table when vsrv made them and nothing uses them
+// any more. Every step tolerates what is gone already, so it can run again
+// after a crash. A failed step throws after the others ran, keeping the
+// addresses unless force.
 void teardown_network(const GlobalOptions& g, const std::string& id, const NetState& net,
                       bool force);
 

@@ -60,6 +60,7 @@ std::string state_to_json(const State& s) {
     j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
                     {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
                     {"routes", s.net.routes},       {"ports", s.net.ports}};
+    if (!s.net.bridge.empty()) j["network"]["bridge"] = s.net.bridge;
   }
   return j.dump(2) + "\n";
 }
@@ -91,6 +92,7 @@ State state_from_json(const std::string& text) {
     using Strings = std::vector<std::string>;
     s.net.mode = n.value("mode", "");
     s.net.host_if = n.value("hostIf", "");
+    s.net.bridge = n.value("bridge", "");
     s.net.addresses = n.value("addresses", Strings{});
     s.net.ipam = n.value("ipam", Strings{});
     s.net.routes = n.value("routes", Strings{});

@@ -1,6 +1,7 @@
 #include "harness_netns.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
@@ -65,31 +66,45 @@ std::vector<std::string> stable_lines(const std::string& text) {
   return out;
 }
 
-std::string nft_table() {
+std::string nft_run(const std::string& cmds, bool require) {
   nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
   REQUIRE(ctx != nullptr);
   nft_ctx_buffer_output(ctx);
   nft_ctx_buffer_error(ctx);
-  int rc = nft_run_cmd_from_buffer(ctx, "list table inet vsrv");
-  std::string out = rc == 0 ? nft_ctx_get_output_buffer(ctx) : "(no table inet vsrv)";
+  int rc = nft_run_cmd_from_buffer(ctx, cmds.c_str());
+  std::string out = nft_ctx_get_output_buffer(ctx);
+  std::string err = nft_ctx_get_error_buffer(ctx);
   nft_ctx_free(ctx);
+  if (require) {
+    INFO("nft " << cmds << ": " << err);
+    REQUIRE(rc == 0);
+  }
   return out;
 }
 
 }  // namespace
 
+std::string nft(const std::string& cmds) {
+  return nft_run(cmds, true);
+}
+
 std::string net_snapshot() {
   std::vector<std::string> items;
   for (const auto& line : lines_of(ip("-o link"))) {
     auto w = words(line);
-    if (w.size() > 1) items.push_back("link " + w[1].substr(0, w[1].find_first_of("@:")));
+    if (w.size() < 2) continue;
+    std::string item = "link " + w[1].substr(0, w[1].find_first_of("@:"));
+    for (size_t i = 2; i + 1 < w.size(); ++i)
+      if (w[i] == "master" || w[i] == "mtu") item += " " + w[i] + " " + w[i + 1];
+    items.push_back(item);
   }
   for (const auto& line : lines_of(ip("-o addr"))) {
     auto w = words(line);
     if (w.size() > 3) items.push_back("addr " + w[1] + " " + w[2] + " " + w[3]);
   }
-  for (const char* cmd :
-       {"-4 route show table all", "-6 route show table all", "-4 rule", "-6 rule"}) {
+  for (const char* cmd : {"-4 route show table all", "-6 route show table all", "-4 rule",
+                          "-6 rule", "-4 neigh show proxy", "-6 neigh show proxy",
+                          "-4 neigh show nud permanent", "-6 neigh show nud permanent"}) {
     for (const auto& l : stable_lines(ip(cmd))) {
       // The kernel adds a link-local address's route once its DAD is over.
       if (l.rfind("local fe80:", 0) == 0) continue;
@@ -99,7 +114,35 @@ std::string net_snapshot() {
   std::sort(items.begin(), items.end());
   std::string out;
   for (const auto& i : items) out += i + "\n";
-  return out + nft_table();
+  std::string rules = nft_run("list ruleset", true);
+  return out + (rules.empty() ? "(empty nftables ruleset)\n" : rules);
+}
+
+namespace {
+
+std::vector<std::string> entries_of(const std::string& dir, const std::string& skip_prefix) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (name.rfind(skip_prefix, 0) == 0) continue;
+    out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> ipam_entries(const std::string& root) {
+  return entries_of(root + "/.ipam", "next-");
+}
+
+std::vector<std::string> net_records(const std::string& root) {
+  return entries_of(root + "/.net", "lock");
 }
 
 std::string http_get(const std::string& host, uint16_t port, int timeout_ms) {

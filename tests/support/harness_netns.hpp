@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vsrv/base/fd.hpp"
 
@@ -25,10 +26,22 @@ class TestNetns {
 // `ip ARGS...` (the test may run ip; vsrv never does); REQUIREs success.
 std::string ip(const std::string& args);
 
-// What the namespace holds: link names, addresses, routes of every table,
-// rules, and the nftables table inet vsrv, one item a line, in a form that
-// stays the same while nothing changes (no counters, timers or flags).
+// What the namespace holds: links (name, master, MTU), addresses, routes of
+// every table (IPv4 and IPv6), rules, proxy neighbour entries and permanent
+// neighbours (IPv4 and IPv6), and the whole nftables ruleset, one item a
+// line, in a form that stays the same while nothing changes (no counters,
+// timers or flags).
 std::string net_snapshot();
+
+// Runs an nftables command in-process (libnftables; no nft binary needed);
+// REQUIREs success and returns its output.
+std::string nft(const std::string& cmds);
+
+// The addresses IPAM holds under root (<root>/.ipam, without its cursors).
+std::vector<std::string> ipam_entries(const std::string& root);
+// What vsrv recorded about the host's shared network under root
+// (<root>/.net, without its lock file): empty when it owns nothing there.
+std::vector<std::string> net_records(const std::string& root);
 
 // An HTTP/1.0 GET of / from host:port (IPv4 or IPv6 literal), retried until
 // timeout_ms; the whole response, or empty when no server answered.

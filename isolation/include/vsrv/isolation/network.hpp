@@ -50,7 +50,13 @@ struct Bridge {
   std::vector<Cidr> addresses;  // the servers' gateway(s); IPv6 without DAD
   int mtu = 0;                  // 0: the kernel's default
 };
-void ensure_bridge(const Bridge& bridge);
+// What ensure_bridge did itself (another process may have done the rest).
+struct BridgeMade {
+  int ifindex = 0;
+  bool created = false;     // the bridge is new: this call made it
+  std::vector<Cidr> added;  // addresses this call added
+};
+BridgeMade ensure_bridge(const Bridge& bridge);
 
 // A veth pair whose peer is created directly in the network namespace of
 // process peer_pid, under peer_name. The host end is brought up.
@@ -70,7 +76,16 @@ void add_device_route(const std::string& dev, const Cidr& dst);
 void delete_device_route(const std::string& dev, const Cidr& dst);  // gone is fine
 // Deletes a link by name; a link that is gone already is fine.
 void delete_link(const std::string& name);
+// Deletes the link with this ifindex; gone already is fine.
+void delete_link(int ifindex);
 bool link_exists(const std::string& name);
+// The ifindex of the link named name; 0 when there is none.
+int link_index(const std::string& name);
+// Whether any link has the link ifindex as its master (a bridge's ports).
+// Asks the kernel for those links only (a filtered dump).
+bool has_ports(int ifindex);
+// Removes an address from the link ifindex; gone already is fine.
+void delete_address(int ifindex, const Cidr& address);
 
 // ---- inside: the server side (call in the server's network namespace) -----
 
@@ -106,6 +121,11 @@ struct PortForward {
 void add_port_forwards(const std::vector<PortForward>& forwards);
 // Removes each forward that still points at its address; absent ones are fine.
 void remove_port_forwards(const std::vector<PortForward>& forwards);
+// Deletes table inet vsrv when add_port_forwards created it (its comment
+// says so: a table made otherwise is never touched) and no forward is left
+// in it. The caller makes sure no add_port_forwards runs meanwhile. True
+// when it deleted the table.
+bool remove_forward_table_if_unused();
 
 // Writes a per-device sysctl, e.g. ("ipv4/conf", "vs0a4d0005", "proxy_arp", "1").
 void set_device_sysctl(const std::string& section, const std::string& dev, const std::string& key,

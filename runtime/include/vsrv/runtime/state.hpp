@@ -23,6 +23,7 @@ const char* status_name(Status s);
 struct NetState {
   std::string mode;                    // bridge | routed; empty: nothing outside
   std::string host_if;                 // host end of the veth pair
+  std::string bridge;                  // bridge mode: the bridge it is attached to
   std::vector<std::string> addresses;  // the server's, "10.77.0.2/16"
   std::vector<std::string> ipam;       // keys held under <root>/.ipam
   std::vector<std::string> routes;     // host routes through host_if ("10.77.0.2/32")

@@ -359,3 +359,37 @@ TEST_CASE("delete removes the data of a server --root no longer knows", "[vserve
   CHECK(h.vsrv({"delete", id}).status == 0);
   CHECK(h.traces(id).empty());
 }
+
+TEST_CASE("the boot-time unit is a valid oneshot that runs start --all-onboot",
+          "[vserver][onboot]") {
+  VsrvHarness h;
+  const std::string unit = vsrv::read_file(VSRV_SOURCE_DIR "/packaging/vsrv-onboot.service");
+  for (const char* line : {"\nType=oneshot\n", "\nRemainAfterExit=yes\n",
+                           "\nExecStart=/usr/bin/vsrv start --all-onboot\n", "\nDelegate=yes\n",
+                           "\nWantedBy=multi-user.target\n"}) {
+    INFO(line);
+    CHECK(unit.find(line) != std::string::npos);
+  }
+  // The unit as it would run here: this build's vsrv on the test's dirs.
+  std::string here = unit;
+  const std::string exec = "/usr/bin/vsrv";
+  const std::string cmd = std::string(VSRV_BINARY) + " --root " + h.root() + " --data " + h.data();
+  here.replace(here.find(exec), exec.size(), cmd);
+  const std::string path = h.scratch() + "/vsrv-onboot.service";
+  vsrv::write_file_atomic(path, here, 0644);
+  Result verify = vsrv::test::run({"/usr/bin/systemd-analyze", "verify", "--man=no", path});
+  INFO(verify.out << verify.err);
+  CHECK(verify.status == 0);
+  CHECK(verify.err.empty());  // no unknown keys or sections either
+
+  std::string id = h.new_id("unit");
+  REQUIRE(h.vsrv({"create", "--template", vsrv::test::kTemplate, "-f",
+                  h.write_spec(sh_spec("exec sleep 1000", "vsrv: {onboot: true}\n")), id})
+              .status == 0);
+  const std::string start = here.substr(here.find("ExecStart=") + 10);
+  Result r = vsrv::test::run({"/bin/sh", "-c", start.substr(0, start.find('\n'))});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == id + ": started\n");
+  CHECK(h.status(id) == "running");
+}

@@ -2,6 +2,7 @@
 // says, the need for N servers, and advice for what is too low.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -87,9 +88,16 @@ TEST_CASE("check's table names every setting, and each low one with its advice",
       words.erase(std::remove(words.begin(), words.end(), ""), words.end());
       REQUIRE(words.size() == 4);
       CHECK(words[1] == (current.empty() ? "-" : current));
-      CHECK(words[2] == needed);
-      const std::string advice =
-          "  " + name + ": " + limits + "\n    sysctl -w " + name + "=" + needed + "\n";
+      // fs.file-max's need counts the files open on the host now, which
+      // moves between the two runs: compare it roughly.
+      const bool moving = name == "fs.file-max";
+      if (moving) {
+        CHECK(std::llabs(std::stoll(words[2]) - std::stoll(needed)) < 100000);
+      } else {
+        CHECK(words[2] == needed);
+      }
+      const std::string advice = "  " + name + ": " + limits + "\n    sysctl -w " + name + "=" +
+                                 (moving ? "" : needed + "\n");
       if (c.at("ok")) {
         CHECK(words[3] == (current.empty() ? "absent" : "ok"));
         CHECK(t.out.find("sysctl -w " + name + "=") == std::string::npos);

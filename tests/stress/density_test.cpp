@@ -108,10 +108,40 @@ uint64_t ticks_now() {
   return static_cast<uint64_t>(up * static_cast<double>(::sysconf(_SC_CLK_TCK)));
 }
 
+// The parent pid of a process, 0 when it is gone.
+pid_t parent_of(pid_t pid) {
+  auto stat = vsrv::try_read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  auto fields = vsrv::split(stat->substr(close + 2), ' ');  // state ppid ...
+  return fields.size() > 1 ? std::atoi(fields[1].c_str()) : 0;
+}
+
+// Processes that could hold what vsrv made for our servers: this test,
+// every process running this build's programs (vsrv, vsrv-monitor, wherever
+// they were reparented) and the descendants of both (vsrv commands, the
+// servers' processes). Other processes on the host — other people's tests —
+// may hold new namespaces that reuse the inode numbers ours had.
+bool ours(pid_t pid) {
+  static const std::string bin_dir = [] {
+    std::string b = VSRV_BINARY;
+    return b.substr(0, b.rfind('/') + 1);
+  }();
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (pid == ::getpid()) return true;
+    char buf[4096];
+    ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
+    if (n > 0 && std::string(buf, static_cast<size_t>(n)).rfind(bin_dir, 0) == 0) return true;
+    pid = parent_of(pid);
+  }
+  return false;
+}
+
 // Every trace of the recorded servers left on the host. A namespace counts
-// as leaked when a process that already existed when its server was deleted
-// still holds it (open fd or membership): a younger holder has a new
-// namespace that merely reuses the freed inode number.
+// as leaked when one of our processes (above) that already existed when its
+// server was deleted still holds it (open fd or membership): a younger
+// holder has a new namespace that merely reuses the freed inode number.
 std::vector<std::string> leaks(const VsrvHarness& h, const std::vector<Recorded>& servers,
                                const std::vector<std::string>& mountinfo_before) {
   std::vector<std::string> out;
@@ -132,7 +162,7 @@ std::vector<std::string> leaks(const VsrvHarness& h, const std::vector<Recorded>
     if (p.find_first_not_of("0123456789") != std::string::npos) continue;
     pid_t pid = std::stoi(p);
     auto start = vsrv::process_start_time(pid);
-    if (!start) continue;
+    if (!start || !ours(pid)) continue;
     std::vector<std::string> links;
     for (const auto& t : kNamespaces) links.push_back(vsrv::test::ns_link(pid, t));
     for (const auto& fd : dir_names("/proc/" + p + "/fd")) {

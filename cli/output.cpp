@@ -25,6 +25,7 @@ void print_list(const std::vector<State>& servers, bool quiet, bool json) {
                           {"created", s.created}};
       if (s.exit_status) j["exitStatus"] = *s.exit_status;
       if (s.oom_killed) j["oomKilled"] = true;
+      if (s.restarts) j["restarts"] = s.restarts;  // reboots from inside, restart: always
       if (!s.net.mode.empty()) j["addresses"] = s.net.addresses;
       a.push_back(j);
     }

@@ -6,6 +6,9 @@ pkgs=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libseccomp-dev libcap-dev catch2
   libarchive-dev libext2fs-dev libnl-3-dev libnl-route-3-dev libnftables-dev
   busybox-static runc podman containerd util-linux procps iproute2 tmux
+  # tests: template archives (tar, gzip, xz, zstd, bzip2), disk images
+  # (e2fsck, dumpe2fs), a terminal (script), system calls of vsrv (strace)
+  tar gzip zstd bzip2 e2fsprogs diffutils bsdutils strace
   # tests/vm (vm.cgroup_v2): a qemu VM booting Debian's kernel on cgroup v2
   qemu-system-x86 linux-image-amd64 cpio xz-utils binutils
   clang libclang-rt-14-dev

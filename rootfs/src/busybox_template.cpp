@@ -119,7 +119,7 @@ void fill(const std::string& root) {
   } dirs[] = {{"bin", 0755},      {"sbin", 0755}, {"usr", 0755},  {"usr/bin", 0755},
               {"usr/sbin", 0755}, {"etc", 0755},  {"proc", 0555}, {"sys", 0555},
               {"dev", 0755},      {"tmp", 01777}, {"root", 0700}, {"var", 0755},
-              {"var/log", 0755},  {"run", 0755},  {"home", 0755}};
+              {"var/log", 0755},  {"run", 0755},  {"home", 0755}, {"etc/init.d", 0755}};
   for (const auto& d : dirs) {
     if (::mkdirat(dir.get(), d.path, d.mode) < 0) throw SysError(std::string("mkdir ") + d.path);
     if (::fchmodat(dir.get(), d.path, d.mode, 0) < 0)
@@ -147,6 +147,33 @@ void fill(const std::string& root) {
             0644);
   write_new(dir.get(), "etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n", 0644);
   write_new(dir.get(), "etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0644);
+
+  // busybox init (/sbin/init): boot and shutdown scripts only, no getty
+  // (a server has no virtual consoles). It halts on SIGUSR1, reboots on
+  // SIGTERM and powers off on SIGUSR2.
+  write_new(dir.get(), "etc/inittab",
+            "# busybox init, for servers whose process is /sbin/init: set\n"
+            "# vsrv: {stopSignal: SIGUSR1} (USR1 halts it, TERM reboots, USR2 powers off)\n"
+            "# and restart: on-reboot for `reboot` inside to start the server again.\n"
+            "::sysinit:/etc/init.d/rcS\n"
+            "::shutdown:/etc/init.d/rcK\n",
+            0644);
+  write_new(dir.get(), "etc/init.d/rcS",
+            "#!/bin/sh\n"
+            "# At boot: every /etc/init.d/S??* script, in order, with \"start\".\n"
+            "for s in /etc/init.d/S??*; do\n"
+            "  [ -x \"$s\" ] && \"$s\" start\n"
+            "done\n"
+            "exit 0\n",
+            0755);
+  write_new(dir.get(), "etc/init.d/rcK",
+            "#!/bin/sh\n"
+            "# At halt or reboot: the same scripts in reverse order, with \"stop\".\n"
+            "for s in $(ls -r /etc/init.d/S??* 2>/dev/null); do\n"
+            "  [ -x \"$s\" ] && \"$s\" stop\n"
+            "done\n"
+            "exit 0\n",
+            0755);
 }
 
 }  // namespace

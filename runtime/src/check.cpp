@@ -25,6 +25,9 @@ uint64_t number(const std::string& text) {
   }
 }
 
+// The highest kernel.pid_max a 64-bit kernel takes (PID_MAX_LIMIT).
+constexpr uint64_t kPidMaxLimit = 4194304;
+
 HostCheck item(const std::string& name, uint64_t needed, const std::string& limits) {
   HostCheck c{name, read_sysctl(name), needed, true, limits};
   if (!c.current.empty()) c.ok = number(c.current) >= needed;
@@ -48,8 +51,11 @@ std::vector<HostCheck> check_host(uint64_t n) {
       item("kernel.keys.maxkeys", 2000,
            "keys per non-root uid: with idmap: auto each server's root is its own uid"),
       item("kernel.keys.maxbytes", 2000000, "bytes of keys per non-root uid (idmap: auto)"),
-      item("kernel.pid_max", 32768 + 128 * n,
-           "pids: every process and thread of every server, plus one monitor each"),
+      item("kernel.pid_max", std::min<uint64_t>(32768 + 128 * n, kPidMaxLimit),
+           std::string("pids: every process and thread of every server, plus one monitor each") +
+               (32768 + 128 * n > kPidMaxLimit
+                    ? " (the kernel takes at most 4194304: fewer pids per server)"
+                    : "")),
       item("kernel.threads-max", 32768 + 128 * n, "threads on the host"),
       item("net.ipv4.neigh.default.gc_thresh2", 512 + n,
            "IPv4 neighbour entries kept without pressure: one per bridged server"),

@@ -1,6 +1,7 @@
 // import_archive and copy_directory: what a template is made of, kept
 // exactly (owners, modes, times, xattrs, hard links, devices), and hostile
 // archives that cannot put anything outside the target.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
 #include "harness_tar.hpp"
@@ -36,6 +38,18 @@ struct stat lstat_of(const std::string& path) {
 bool exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
 }
 
 std::string xattr_of(const std::string& path, const char* key) {
@@ -67,6 +81,7 @@ TarWriter every_kind() {
   t.hardlink("bin/ping6", "bin/ping");
   t.symlink("bin/sh", "busybox");
   t.device("dev/null", '3', 1, 3, {0666});
+  t.device("dev/loop9", '4', 7, 9, {0660, 0, 6});
   t.device("run/fifo", '6', 0, 0, {0620, 0, 5});
   std::string long_name(150, 'n');
   t.file("deep/" + long_name, "long", {0600});
@@ -99,6 +114,11 @@ void check_every_kind(const std::string& r) {
   CHECK(S_ISCHR(null.st_mode));
   CHECK(null.st_rdev == makedev(1, 3));
   CHECK((null.st_mode & 07777) == 0666);
+  struct stat loop = lstat_of(r + "/dev/loop9");
+  CHECK(S_ISBLK(loop.st_mode));
+  CHECK(loop.st_rdev == makedev(7, 9));
+  CHECK((loop.st_mode & 07777) == 0660);
+  CHECK(loop.st_gid == 6);
   struct stat fifo = lstat_of(r + "/run/fifo");
   CHECK(S_ISFIFO(fifo.st_mode));
   CHECK(fifo.st_gid == 5);
@@ -113,6 +133,7 @@ TEST_CASE("import keeps every kind of entry, whatever the compression", "[rootfs
     SECTION(std::string("compressed with ") + (*compressor ? compressor : "nothing")) {
       std::string archive = tmp.path() + "/a.tar";
       every_kind().write(archive, compressor);
+      REQUIRE(vsrv::test::compression_of(archive) == compressor);
       std::string dst = tmp.path() + "/root";
       uint64_t last = 0, total = 0;
       int calls = 0;
@@ -184,6 +205,57 @@ TEST_CASE("hostile entries land inside the target or fail", "[rootfs][import][se
     CHECK_FALSE(exists(dst));
     CHECK(lstat_of(outside + "/target").st_nlink == before.st_nlink);
   }
+  SECTION("symlinked parents, nested and chained, resolve inside the root") {
+    TarWriter t;
+    t.dir("a");
+    t.symlink("a/b", "../../..");  // a/b/.. above the root
+    t.file("a/b/c/esc", "1");      // parents made through the link
+    t.symlink("l1", "l2");
+    t.symlink("l2", outside);  // l1 -> l2 -> /outside path
+    t.file("l1/chained", "2");
+    t.symlink("devdir", outside);
+    t.device("devdir/null", '3', 1, 3, {0666});
+    t.dir("devdir/sub");
+    t.dir("../../escdir");
+    t.write(tmp.path() + "/t.tar", "zstd");
+    import_archive(tmp.path() + "/t.tar", dst, nullptr);
+    CHECK(vsrv::read_file(dst + "/c/esc") == "1");
+    CHECK(vsrv::read_file(dst + outside + "/chained") == "2");
+    CHECK(S_ISCHR(lstat_of(dst + outside + "/null").st_mode));
+    CHECK(S_ISDIR(lstat_of(dst + outside + "/sub").st_mode));
+    CHECK(S_ISDIR(lstat_of(dst + "/escdir").st_mode));
+    CHECK_FALSE(exists(tmp.path() + "/escdir"));
+    CHECK_FALSE(exists(tmp.path() + "/c"));
+  }
+  SECTION("hard links: absolute and .. names resolve inside; a link to a symlink is the symlink") {
+    TarWriter t;
+    t.file("etc/motd", "m");
+    t.hardlink("abs", "/etc/motd");
+    t.hardlink("dotdot", "../../etc/motd");
+    t.symlink("s", outside + "/target");
+    t.hardlink("h", "s");
+    t.symlink("d", outside);
+    t.hardlink("d/named-through-link", "etc/motd");
+    t.write(tmp.path() + "/t.tar");
+    import_archive(tmp.path() + "/t.tar", dst, nullptr);
+    const ino_t motd = lstat_of(dst + "/etc/motd").st_ino;
+    CHECK(lstat_of(dst + "/abs").st_ino == motd);
+    CHECK(lstat_of(dst + "/dotdot").st_ino == motd);
+    CHECK(lstat_of(dst + outside + "/named-through-link").st_ino == motd);
+    CHECK(lstat_of(dst + "/etc/motd").st_nlink == 4);
+    CHECK(S_ISLNK(lstat_of(dst + "/h").st_mode));
+    CHECK(lstat_of(dst + "/h").st_ino == lstat_of(dst + "/s").st_ino);
+    CHECK(lstat_of(outside + "/target").st_nlink == 1);
+  }
+  SECTION("a hard link to a host file named with .. fails") {
+    TarWriter t;
+    t.file("fine", "ok");
+    t.hardlink("h", "../outside/target");
+    t.write(tmp.path() + "/t.tar");
+    CHECK_THROWS_AS(import_archive(tmp.path() + "/t.tar", dst, nullptr), vsrv::Error);
+    CHECK_FALSE(exists(dst));
+    CHECK(lstat_of(outside + "/target").st_nlink == 1);
+  }
   SECTION("a hard link through a symlinked directory fails too") {
     TarWriter t;
     t.symlink("d", outside);
@@ -192,6 +264,13 @@ TEST_CASE("hostile entries land inside the target or fail", "[rootfs][import][se
     CHECK_THROWS_AS(import_archive(tmp.path() + "/t.tar", dst, nullptr), vsrv::Error);
     CHECK_FALSE(exists(dst));
     CHECK(lstat_of(outside + "/target").st_nlink == 1);
+  }
+  // Whatever the archive held, nothing was made or changed outside the root.
+  CHECK(names_in(outside) == std::vector<std::string>{"target"});
+  CHECK(vsrv::read_file(outside + "/target") == "untouched");
+  for (const auto& n : names_in(tmp.path())) {
+    INFO(n);
+    CHECK((n == "outside" || n == "root" || n == "t.tar"));
   }
 }
 

@@ -102,6 +102,24 @@ TEST_CASE("busybox rootfs: layout, links, etc files, runs under chroot") {
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(out.rfind("hello\nroot\n", 0) == 0);
+
+  // busybox init's table: boot and shutdown scripts, no getty.
+  CHECK(link_of(root + "/sbin/init") == "../bin/busybox");
+  const std::string inittab = vsrv::read_file(root + "/etc/inittab");
+  CHECK(inittab.find("\n::sysinit:/etc/init.d/rcS\n") != std::string::npos);
+  CHECK(inittab.find("\n::shutdown:/etc/init.d/rcK\n") != std::string::npos);
+  CHECK(inittab.find("respawn") == std::string::npos);
+  CHECK(inittab.find("askfirst") == std::string::npos);
+  // rcS starts S??* in order, rcK stops them in reverse.
+  for (const char* s : {"S10one", "S20two"}) {
+    vsrv::write_file_atomic(root + "/etc/init.d/" + s,
+                            std::string("#!/bin/sh\necho ") + s + " $1\n", 0755);
+  }
+  vsrv::write_file_atomic(root + "/etc/init.d/S30off", "#!/bin/sh\necho never\n", 0644);
+  out = run_chrooted(root, "/etc/init.d/rcS; /etc/init.d/rcK", &status);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(out == "S10one start\nS20two start\nS20two stop\nS10one stop\n");
 }
 
 TEST_CASE("busybox rootfs: an existing directory is refused and left alone") {

@@ -3,10 +3,13 @@
 // refused while a server uses the template, failures leave nothing.
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness_tar.hpp"
 #include "harness_vsrv.hpp"
@@ -95,6 +98,7 @@ TEST_CASE("template import of each compression gives a template servers run on",
     SECTION(std::string("compression: ") + (*c ? c : "none")) {
       std::string name = new_template(*c ? c : "plain");
       std::string ball = make_tarball(src.path(), h.scratch() + "/rootfs.tar", c);
+      REQUIRE(vsrv::test::compression_of(ball) == c);  // really that format
       Result r = h.vsrv({"template", "import", name, ball});
       INFO(r.err);
       REQUIRE(r.status == 0);
@@ -120,6 +124,90 @@ TEST_CASE("template import draws a progress bar on a terminal", "[templates][imp
   CHECK(r.status == 0);
   CHECK(r.out.find("import " + name + " [") != std::string::npos);
   CHECK(r.out.find("100%") != std::string::npos);
+  CHECK(h.vsrv({"template", "rm", name}).status == 0);
+
+  // template add: bytes copied, on a terminal only.
+  std::string copy = new_template("ttyadd");
+  r = vsrv::test::run({"/usr/bin/script", "-qec",
+                       h.command_line({"template", "add", copy, "--dir", busybox_rootfs(h)}),
+                       "/dev/null"});
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("copy " + busybox_rootfs(h)) != std::string::npos);
+  CHECK(r.out.find("MiB") != std::string::npos);
+  CHECK(h.vsrv({"template", "rm", copy}).status == 0);
+  Result quiet = h.vsrv({"template", "add", copy, "--dir", busybox_rootfs(h)});
+  CHECK(quiet.status == 0);
+  CHECK(quiet.err.empty());
+  CHECK(quiet.out.empty());
+  CHECK(h.vsrv({"template", "rm", copy}).status == 0);
+}
+
+TEST_CASE("template import of a hostile archive keeps every entry inside the template",
+          "[templates][import][security]") {
+  VsrvHarness h;
+  TempDir outside;
+  vsrv::write_file_atomic(outside.path() + "/target", "untouched", 0644);
+  const std::string o = outside.path();
+  vsrv::test::TarWriter t;
+  t.file("/etc/abs", "absolute");
+  t.file("../../../../dotdot", "dotdot");
+  t.symlink("evil", o);  // a symlinked parent
+  t.file("evil/through-link", "link");
+  t.symlink("up", "../../../../..");
+  t.file("up/through-up", "up");
+  t.device("evil/dev-through-link", '3', 1, 3, {0666});
+  t.device("dev/null", '3', 1, 3, {0666});
+  t.device("dev/sda", '4', 8, 0, {0660, 0, 6});
+  t.device("run/initctl", '6', 0, 0, {0600});
+  t.file("bin/tool", "tool", {0755});
+  t.hardlink("bin/tool-link", "/bin/tool");
+  t.hardlink("bin/dotdot-link", "../bin/tool");
+  t.symlink("hostfile", o + "/target");
+  t.hardlink("hostfile-link", "hostfile");  // links the symlink, not the host file
+  const std::string ball = h.scratch() + "/hostile.tar.zst";
+  t.write(ball, "zstd");
+  REQUIRE(vsrv::test::compression_of(ball) == "zstd");
+  const std::string name = new_template("hostile");
+  Result r = h.vsrv({"template", "import", name, ball});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+
+  const std::string root = h.data() + "/templates/" + name + "/rootfs";
+  CHECK(vsrv::read_file(root + "/etc/abs") == "absolute");
+  CHECK(vsrv::read_file(root + "/dotdot") == "dotdot");
+  CHECK(vsrv::read_file(root + o + "/through-link") == "link");
+  CHECK(vsrv::read_file(root + "/through-up") == "up");
+  struct stat st;
+  REQUIRE(::lstat((root + o + "/dev-through-link").c_str(), &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  REQUIRE(::lstat((root + "/dev/null").c_str(), &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  CHECK(st.st_rdev == makedev(1, 3));
+  REQUIRE(::lstat((root + "/dev/sda").c_str(), &st) == 0);
+  CHECK(S_ISBLK(st.st_mode));
+  CHECK(st.st_rdev == makedev(8, 0));
+  CHECK(st.st_gid == 6);
+  REQUIRE(::lstat((root + "/run/initctl").c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  struct stat tool, link1, link2;
+  REQUIRE(::lstat((root + "/bin/tool").c_str(), &tool) == 0);
+  REQUIRE(::lstat((root + "/bin/tool-link").c_str(), &link1) == 0);
+  REQUIRE(::lstat((root + "/bin/dotdot-link").c_str(), &link2) == 0);
+  CHECK(tool.st_nlink == 3);
+  CHECK(link1.st_ino == tool.st_ino);
+  CHECK(link2.st_ino == tool.st_ino);
+  REQUIRE(::lstat((root + "/hostfile-link").c_str(), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
+
+  // Nothing outside: the host dir, the scratch dir and / are as they were.
+  CHECK(names_in(o) == std::vector<std::string>{"target"});
+  CHECK(vsrv::read_file(o + "/target") == "untouched");
+  REQUIRE(::lstat((o + "/target").c_str(), &st) == 0);
+  CHECK(st.st_nlink == 1);
+  CHECK(::lstat("/dotdot", &st) != 0);
+  CHECK(::lstat("/through-up", &st) != 0);
+  CHECK(::lstat((h.scratch() + "/dotdot").c_str(), &st) != 0);
   CHECK(h.vsrv({"template", "rm", name}).status == 0);
 }
 
@@ -166,8 +254,19 @@ TEST_CASE("template list shows size and users; rm waits for the last user",
   }
   CHECK(listed(h, name).at("servers") == nlohmann::json({a, b}));
   Result table = h.vsrv({"template", "list"});
-  CHECK(table.out.find(name) != std::string::npos);
-  CHECK(table.out.find("2 (" + a + ", " + b + ")") != std::string::npos);
+  CHECK(table.out.rfind("NAME", 0) == 0);
+  CHECK(table.out.find("SIZE") != std::string::npos);
+  CHECK(table.out.find("SERVERS") != std::string::npos);
+  std::string row;
+  for (const auto& line : vsrv::test::lines_of(table.out))
+    if (line.rfind(name + " ", 0) == 0) row = line;
+  INFO(table.out);
+  // The size in the table is the same as in JSON, in MiB (busybox is ~2 MiB).
+  char human[32];
+  std::snprintf(human, sizeof human, "%.1f MiB",
+                static_cast<double>(t.at("bytes").get<uint64_t>()) / (1024.0 * 1024.0));
+  CHECK(row.find(human) != std::string::npos);
+  CHECK(row.find("2 (" + a + ", " + b + ")") != std::string::npos);
 
   Result rm = h.vsrv({"template", "rm", name});
   CHECK(rm.status == 2);

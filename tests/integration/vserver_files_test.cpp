@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -61,8 +62,8 @@ TEST_CASE("a server gets its hostname, hosts and resolv.conf", "[vserver][files]
     CHECK(in_server(h, id, "hostname") == id + "\n");
     CHECK(in_server(h, id, "cat /etc/hostname") == id + "\n");
     std::string hosts = in_server(h, id, "cat /etc/hosts");
-    CHECK(hosts.find("127.0.0.1\tlocalhost\n") != std::string::npos);
-    CHECK(hosts.find("127.0.1.1\t" + id + "\n") != std::string::npos);
+    CHECK(hosts == "127.0.0.1\tlocalhost\n127.0.1.1\t" + id +
+                       "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     // The host's nameservers that a server can reach: all but loopback ones.
     std::string resolv = in_server(h, id, "cat /etc/resolv.conf");
     for (const auto& line : lines_of(vsrv::read_file("/etc/resolv.conf"))) {
@@ -85,6 +86,21 @@ TEST_CASE("a server gets its hostname, hosts and resolv.conf", "[vserver][files]
     CHECK(in_server(h, id, "grep nameserver /etc/resolv.conf") ==
           "nameserver 192.0.2.53\nnameserver 2001:db8::53\n");
   }
+  SECTION("with the host's network, the host's resolv.conf as it is") {
+    std::string id = h.new_id("hostnet");
+    h.run_detached(id, std::string(kSleeper) + "vsrv: {network: host}\n");
+    CHECK(in_server(h, id, "cat /etc/resolv.conf") == vsrv::read_file("/etc/resolv.conf"));
+    CHECK(in_server(h, id, "cat /etc/hostname") == id + "\n");
+  }
+  SECTION("written again at each create: a changed hostname shows") {
+    std::string id = h.new_id("again");
+    h.run_detached(id, std::string(kSleeper) + "hostname: first\n");
+    CHECK(in_server(h, id, "cat /etc/hostname") == "first\n");
+    REQUIRE(h.vsrv({"delete", "--force", id}).status == 0);
+    h.run_detached(id, std::string(kSleeper) + "hostname: second\n");
+    CHECK(in_server(h, id, "hostname; cat /etc/hostname; grep 127.0.1.1 /etc/hosts") ==
+          "second\nsecond\n127.0.1.1\tsecond\n");
+  }
 }
 
 TEST_CASE("vsrv.disk: the server fills its own disk, not the host's", "[vserver][disk]") {
@@ -96,11 +112,30 @@ TEST_CASE("vsrv.disk: the server fills its own disk, not the host's", "[vserver]
   // Attached only inside the server: the host's mount table never has it.
   CHECK_FALSE(mountinfo_mentions(data));
 
-  std::string df = in_server(h, id, "df -k / | tail -1");
-  INFO(df);
+  // A neighbour without a disk of its own, on the same template.
+  std::string neighbour = h.new_id("neighbour");
+  h.run_detached(neighbour, kSleeper);
+
+  // The server sees a filesystem of its size as /.
+  auto fields = vsrv::split(vsrv::test::lines_of(in_server(h, id, "df -k / | tail -1")).at(0), ' ');
+  fields.erase(std::remove(fields.begin(), fields.end(), ""), fields.end());
+  REQUIRE(fields.size() >= 2);
+  CHECK(std::stoull(fields[1]) <= 32 * 1024);
+  CHECK(std::stoull(fields[1]) >= 24 * 1024);
   Result dd = h.vsrv({"exec", id, "--", "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=64"});
   CHECK(dd.status != 0);
   CHECK(dd.err.find("No space left on device") != std::string::npos);
+  Result more = h.vsrv({"exec", id, "--", "sh", "-c", "cat /fill > /fill2"});
+  CHECK(more.status != 0);
+  CHECK(more.err.find("No space left on device") != std::string::npos);
+  // The rest of the host is not: the neighbour and the host's own data dir
+  // take 8 MiB each as usual.
+  CHECK(in_server(h, neighbour,
+                  "dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null && wc -c < /big") ==
+        "8388608\n");
+  vsrv::write_file_atomic(h.scratch() + "/host-file", std::string(8 << 20, 'h'), 0644);
+  CHECK(vsrv::read_file(h.scratch() + "/host-file").size() == 8u << 20);
+  REQUIRE(h.vsrv({"delete", "--force", neighbour}).status == 0);
   // What the server wrote stays in its image, within its size.
   struct stat st;
   REQUIRE(::stat((data + "/disk.img").c_str(), &st) == 0);

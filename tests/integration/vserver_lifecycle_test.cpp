@@ -1,6 +1,8 @@
 // A virtual server's life: stop with its own halt signal (then KILL), a
 // reboot from inside that restarts it (restart: on-reboot), halt that does
-// not, restart: always, and `start --all-onboot` after a stop or a host boot.
+// not, restart: always, and `start --all-onboot` after a stop or a host boot;
+// with a plain shell init and with busybox init (/sbin/init of the busybox
+// template: SIGUSR1 halts it, `reboot` inside restarts the server).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +57,60 @@ std::string upper(const VsrvHarness& h, const std::string& id) {
   return h.data() + "/servers/" + id + "/upper";
 }
 
+// A template for busybox init servers: the busybox template (its inittab
+// runs /etc/init.d/rcS at boot, rcK at shutdown) plus a service script
+// that records each boot in /boots and each shutdown in /halts, and hangs
+// at shutdown when /hang exists. Made once per test process with
+// `template add`.
+std::string init_template(const VsrvHarness& h) {
+  static const std::string name = [&] {
+    const std::string name = "bbinit" + std::to_string(::getpid());
+    vsrv::test::TempDir src;
+    const std::string bb = h.data() + "/templates/" + vsrv::test::kTemplate + "/rootfs";
+    REQUIRE(vsrv::test::run({"/bin/cp", "-a", bb + "/.", src.path()}).status == 0);
+    vsrv::write_file_atomic(src.path() + "/etc/init.d/S50test",
+                            "#!/bin/sh\n"
+                            "case \"$1\" in\n"
+                            "start) echo boot >> /boots ;;\n"
+                            "stop) echo halt >> /halts; if [ -e /hang ]; then sleep 1000; fi ;;\n"
+                            "esac\n",
+                            0755);
+    Result r = h.vsrv({"template", "add", name, "--dir", src.path()});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return name;
+  }();
+  return name;
+}
+
+// A busybox init server (process /sbin/init) halted by SIGUSR1; with
+// may_reboot, it has CAP_SYS_BOOT and seccomp lets reboot(2) through.
+std::string run_init(VsrvHarness& h, const std::string& vsrv_fields, bool may_reboot) {
+  std::string spec = "process:\n  args: [/sbin/init]\n  terminal: false\n";
+  if (may_reboot) {
+    const std::string caps =
+        "[CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, "
+        "CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, "
+        "CAP_KILL, CAP_AUDIT_WRITE, CAP_SYS_BOOT]";
+    spec += "  capabilities: {bounding: " + caps + ", effective: " + caps + ", permitted: " + caps +
+            "}\nlinux: {seccomp: {defaultAction: SCMP_ACT_ALLOW}}\n";
+  }
+  spec += "vsrv: {stopSignal: SIGUSR1" + (vsrv_fields.empty() ? "" : ", " + vsrv_fields) + "}\n";
+  std::string id = h.new_id("init");
+  Result r = h.vsrv({"run", "-d", "--template", init_template(h), "-f", h.write_spec(spec), id});
+  INFO("run -d " << id << ": " << r.err);
+  REQUIRE(r.status == 0);
+  // Booted: rcS ran the service script.
+  REQUIRE(wait_lines(upper(h, id) + "/boots", 1, 5000));
+  Result ps = h.vsrv({"exec", id, "--", "cat", "/proc/1/comm"});
+  CHECK(ps.out == "init\n");
+  return id;
+}
+
+std::string console(const VsrvHarness& h, const std::string& id) {
+  return vsrv::try_read_file(h.data() + "/servers/" + id + "/console.log").value_or("");
+}
+
 }  // namespace
 
 TEST_CASE("stop sends vsrv.stopSignal, then KILL after the timeout", "[vserver][stop]") {
@@ -82,6 +138,86 @@ TEST_CASE("stop sends vsrv.stopSignal, then KILL after the timeout", "[vserver][
     CHECK(took >= 1000);
     CHECK(took < 5000);
     CHECK(h.state(id).at("exitStatus") == 137);
+  }
+}
+
+TEST_CASE("busybox init halts on its stop signal, or is killed after the timeout",
+          "[vserver][stop][init]") {
+  VsrvHarness h;
+  SECTION("SIGUSR1: busybox init runs its shutdown scripts and exits") {
+    std::string id = run_init(h, "", false);
+    long long t0 = now_ms();
+    Result r = h.vsrv({"stop", "-t", "20", id});
+    long long took = now_ms() - t0;
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(took < 15000);  // busybox init sleeps ~3 s while halting; not the timeout
+    CHECK(h.status(id) == "stopped");
+    // It exited by itself (reboot(2) is denied by the default seccomp
+    // profile, so busybox init exits 0), it was not killed.
+    CHECK(h.state(id).at("exitStatus") == 0);
+    CHECK(lines_in(upper(h, id) + "/halts") == 1);
+    std::string log = console(h, id);
+    INFO(log);
+    CHECK(log.find("The system is going down NOW!") != std::string::npos);
+    CHECK(log.find("Requesting system halt") != std::string::npos);
+  }
+  SECTION("a shutdown that hangs: KILL after -t") {
+    std::string id = run_init(h, "", false);
+    REQUIRE(h.vsrv({"exec", id, "--", "touch", "/hang"}).status == 0);
+    long long t0 = now_ms();
+    CHECK(h.vsrv({"stop", "-t", "1", id}).status == 0);
+    long long took = now_ms() - t0;
+    CHECK(took >= 1000);
+    CHECK(took < 5000);
+    CHECK(h.status(id) == "stopped");
+    CHECK(h.state(id).at("exitStatus") == 128 + SIGKILL);
+    CHECK(lines_in(upper(h, id) + "/halts") == 1);  // the halt had begun
+    CHECK(console(h, id).find("Requesting system halt") == std::string::npos);
+  }
+}
+
+TEST_CASE("reboot inside a busybox init server restarts it with restart: on-reboot",
+          "[vserver][restart][init]") {
+  VsrvHarness h;
+  SECTION("restart: on-reboot") {
+    std::string id = run_init(h, "restart: on-reboot", true);
+    const pid_t first = h.state(id).at("pid").get<pid_t>();
+    Result r = h.vsrv({"exec", id, "--", "reboot"});
+    CHECK(r.status == 0);
+    // busybox init runs rcK, kills everything, sleeps ~2 s, reboots: the
+    // monitor sees SIGHUP and starts the server again, which boots again.
+    REQUIRE(wait_lines(upper(h, id) + "/boots", 2, 15000));
+    CHECK(lines_in(upper(h, id) + "/halts") == 1);
+    REQUIRE(h.wait_status(id, "running", 5000));
+    const pid_t second = h.state(id).at("pid").get<pid_t>();
+    CHECK(second != first);
+    CHECK(h.state_file(id).at("restarts") == 1);
+    Result list = h.vsrv({"list", "--format", "json"});
+    REQUIRE(list.status == 0);
+    for (const auto& s : nlohmann::json::parse(list.out))
+      if (s.at("id") == id) CHECK(s.value("restarts", 0) == 1);
+    CHECK(h.vsrv({"exec", id, "--", "cat", "/proc/1/comm"}).out == "init\n");
+    std::string log = console(h, id);
+    INFO(log);
+    CHECK(log.find("Requesting system reboot") != std::string::npos);
+    CHECK(log.find("rebooted") != std::string::npos);
+    // A stop halts it for good.
+    CHECK(h.vsrv({"stop", "-t", "20", id}).status == 0);
+    sleep_ms(1500);
+    CHECK(h.status(id) == "stopped");
+    CHECK(lines_in(upper(h, id) + "/boots") == 2);
+    CHECK(lines_in(upper(h, id) + "/halts") == 2);
+  }
+  SECTION("without the policy it stays stopped") {
+    std::string id = run_init(h, "", true);
+    CHECK(h.vsrv({"exec", id, "--", "reboot"}).status == 0);
+    REQUIRE(h.wait_status(id, "stopped", 15000));
+    CHECK(h.state(id).at("exitStatus") == 128 + SIGHUP);  // the kernel's word for a reboot
+    sleep_ms(1500);
+    CHECK(h.status(id) == "stopped");
+    CHECK(lines_in(upper(h, id) + "/boots") == 1);
+    CHECK(h.state_file(id).value("restarts", 0) == 0);
   }
 }
 
@@ -222,4 +358,38 @@ TEST_CASE("delete removes the data of a server --root no longer knows", "[vserve
   CHECK(c.err.find("vsrv delete " + id) != std::string::npos);
   CHECK(h.vsrv({"delete", id}).status == 0);
   CHECK(h.traces(id).empty());
+}
+
+TEST_CASE("the boot-time unit is a valid oneshot that runs start --all-onboot",
+          "[vserver][onboot]") {
+  VsrvHarness h;
+  const std::string unit = vsrv::read_file(VSRV_SOURCE_DIR "/packaging/vsrv-onboot.service");
+  for (const char* line : {"\nType=oneshot\n", "\nRemainAfterExit=yes\n",
+                           "\nExecStart=/usr/bin/vsrv start --all-onboot\n", "\nDelegate=yes\n",
+                           "\nWantedBy=multi-user.target\n"}) {
+    INFO(line);
+    CHECK(unit.find(line) != std::string::npos);
+  }
+  // The unit as it would run here: this build's vsrv on the test's dirs.
+  std::string here = unit;
+  const std::string exec = "/usr/bin/vsrv";
+  const std::string cmd = std::string(VSRV_BINARY) + " --root " + h.root() + " --data " + h.data();
+  here.replace(here.find(exec), exec.size(), cmd);
+  const std::string path = h.scratch() + "/vsrv-onboot.service";
+  vsrv::write_file_atomic(path, here, 0644);
+  Result verify = vsrv::test::run({"/usr/bin/systemd-analyze", "verify", "--man=no", path});
+  INFO(verify.out << verify.err);
+  CHECK(verify.status == 0);
+  CHECK(verify.err.empty());  // no unknown keys or sections either
+
+  std::string id = h.new_id("unit");
+  REQUIRE(h.vsrv({"create", "--template", vsrv::test::kTemplate, "-f",
+                  h.write_spec(sh_spec("exec sleep 1000", "vsrv: {onboot: true}\n")), id})
+              .status == 0);
+  const std::string start = here.substr(here.find("ExecStart=") + 10);
+  Result r = vsrv::test::run({"/bin/sh", "-c", start.substr(0, start.find('\n'))});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == id + ": started\n");
+  CHECK(h.status(id) == "running");
 }

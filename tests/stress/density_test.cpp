@@ -1,12 +1,15 @@
 // Density: N servers at once (VSRV_DENSITY_N, 200 by default; 1000 by
 // hand), each with pid/mount/uts/ipc/net/cgroup namespaces, its own overlay
 // rootfs over one template, a cgroup with memory and pids limits, running
-// sleep. All must run isolated (own namespaces, PID 1, own hostname),
-// the host's mount table must not change, and after stop and delete
-// nothing may be left: processes, mounts, cgroup dirs, overlay dirs, state
-// dirs, namespaces. Then churn: VSRV_CHURN_N create/start/delete cycles
-// (200 by default) with the same zero-leak check.
+// sleep, or busybox init for every tenth. All must run isolated (own
+// namespaces, PID 1, own hostname), the host's mount table must not change,
+// and after stop and delete nothing may be left: processes, mounts, cgroup
+// dirs, overlay dirs, state dirs, namespaces. Then churn: VSRV_CHURN_N
+// create/start/delete cycles (1000 by default, about 100 s here) with the
+// same zero-leak check.
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,11 +19,13 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "harness_vsrv.hpp"
+#include "vsrv/base/fd.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/base/proc.hpp"
 
@@ -37,6 +42,11 @@ const char* kSpec =
     "process: {args: [sleep, '1000000'], terminal: false}\n"
     "linux: {resources: {memory: {limit: 64Mi}, pids: {limit: 64}}}\n"
     "vsrv: {stopSignal: SIGKILL}\n";
+// busybox init halts on SIGUSR1 (runs rcK, kills the rest, exits).
+const char* kInitSpec =
+    "process: {args: [/sbin/init], terminal: false}\n"
+    "linux: {resources: {memory: {limit: 64Mi}, pids: {limit: 64}}}\n"
+    "vsrv: {stopSignal: SIGUSR1}\n";
 const char* kDiskSpec =
     "process: {args: [sleep, '1000000'], terminal: false}\n"
     "linux: {resources: {memory: {limit: 64Mi}, pids: {limit: 64}}}\n"
@@ -98,10 +108,40 @@ uint64_t ticks_now() {
   return static_cast<uint64_t>(up * static_cast<double>(::sysconf(_SC_CLK_TCK)));
 }
 
+// The parent pid of a process, 0 when it is gone.
+pid_t parent_of(pid_t pid) {
+  auto stat = vsrv::try_read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  auto fields = vsrv::split(stat->substr(close + 2), ' ');  // state ppid ...
+  return fields.size() > 1 ? std::atoi(fields[1].c_str()) : 0;
+}
+
+// Processes that could hold what vsrv made for our servers: this test,
+// every process running this build's programs (vsrv, vsrv-monitor, wherever
+// they were reparented) and the descendants of both (vsrv commands, the
+// servers' processes). Other processes on the host — other people's tests —
+// may hold new namespaces that reuse the inode numbers ours had.
+bool ours(pid_t pid) {
+  static const std::string bin_dir = [] {
+    std::string b = VSRV_BINARY;
+    return b.substr(0, b.rfind('/') + 1);
+  }();
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (pid == ::getpid()) return true;
+    char buf[4096];
+    ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
+    if (n > 0 && std::string(buf, static_cast<size_t>(n)).rfind(bin_dir, 0) == 0) return true;
+    pid = parent_of(pid);
+  }
+  return false;
+}
+
 // Every trace of the recorded servers left on the host. A namespace counts
-// as leaked when a process that already existed when its server was deleted
-// still holds it (open fd or membership): a younger holder has a new
-// namespace that merely reuses the freed inode number.
+// as leaked when one of our processes (above) that already existed when its
+// server was deleted still holds it (open fd or membership): a younger
+// holder has a new namespace that merely reuses the freed inode number.
 std::vector<std::string> leaks(const VsrvHarness& h, const std::vector<Recorded>& servers,
                                const std::vector<std::string>& mountinfo_before) {
   std::vector<std::string> out;
@@ -122,7 +162,7 @@ std::vector<std::string> leaks(const VsrvHarness& h, const std::vector<Recorded>
     if (p.find_first_not_of("0123456789") != std::string::npos) continue;
     pid_t pid = std::stoi(p);
     auto start = vsrv::process_start_time(pid);
-    if (!start) continue;
+    if (!start || !ours(pid)) continue;
     std::vector<std::string> links;
     for (const auto& t : kNamespaces) links.push_back(vsrv::test::ns_link(pid, t));
     for (const auto& fd : dir_names("/proc/" + p + "/fd")) {
@@ -153,6 +193,8 @@ TEST_CASE("N isolated servers at once, and nothing left after", "[stress][densit
   const int n = env_count("VSRV_DENSITY_N", 200);
   VsrvHarness h;
   const std::string spec = h.write_spec(kSpec);
+  const std::string init_spec = h.write_spec(kInitSpec);
+  auto is_init = [](size_t i) { return i % 10 == 0; };
   const auto mountinfo_before = vsrv::test::mountinfo();
   // The first server pays for cold caches; it is not part of the figures.
   std::string warm = run_d(h, spec, h.new_id("warm"));
@@ -163,7 +205,7 @@ TEST_CASE("N isolated servers at once, and nothing left after", "[stress][densit
   long long t0 = now_ms();
   for (int i = 0; i < n; ++i) {
     long long t = now_ms();
-    ids.push_back(run_d(h, spec, h.new_id("d")));
+    ids.push_back(run_d(h, is_init(ids.size()) ? init_spec : spec, h.new_id("d")));
     start_ms.push_back(static_cast<double>(now_ms() - t));
   }
   long long total_ms = now_ms() - t0;
@@ -205,32 +247,53 @@ TEST_CASE("N isolated servers at once, and nothing left after", "[stress][densit
       if (status.find("NSpid:\t" + std::to_string(s.pid) + "\t1\n") != std::string::npos) ++pid1;
     }
     CHECK(pid1 == n);
-    // Its cgroup carries the limits.
+    // Its cgroup carries the limits (v1 or v2 files, whichever it has).
+    int memory_limited = 0, pids_limited = 0;
     for (const auto& s : servers) {
+      bool memory = false, pids = false;
       for (const auto& d : s.cgroup_dirs) {
-        if (auto v = vsrv::try_read_file(d + "/memory.limit_in_bytes"))
-          CHECK(vsrv::trim(*v) == "67108864");
-        if (auto v = vsrv::try_read_file(d + "/pids.max")) CHECK(vsrv::trim(*v) == "64");
+        for (const char* f : {"/memory.limit_in_bytes", "/memory.max"}) {
+          if (auto v = vsrv::try_read_file(d + f)) {
+            CHECK(vsrv::trim(*v) == "67108864");
+            memory = true;
+          }
+        }
+        if (auto v = vsrv::try_read_file(d + "/pids.max")) {
+          CHECK(vsrv::trim(*v) == "64");
+          pids = true;
+        }
+      }
+      memory_limited += memory;
+      pids_limited += pids;
+    }
+    CHECK(memory_limited == n);
+    CHECK(pids_limited == n);
+    // A sample, by exec: its own hostname and PID 1 (busybox init or sleep).
+    std::set<std::string> hostnames;
+    for (size_t k = 0; k < ids.size(); k += std::max<size_t>(1, ids.size() / 10)) {
+      for (size_t i = k; i < std::min(k + 2, ids.size()); ++i) {
+        Result r = h.vsrv({"exec", ids[i], "--", "sh", "-c", "hostname; cat /proc/1/comm"});
+        INFO(r.err);
+        CHECK(r.status == 0);
+        CHECK(r.out == ids[i] + (is_init(i) ? "\ninit\n" : "\nsleep\n"));
+        hostnames.insert(r.out);
       }
     }
-    // A sample, by exec: its own hostname and PID 1.
-    std::set<std::string> hostnames;
-    for (size_t i = 0; i < ids.size(); i += std::max<size_t>(1, ids.size() / 10)) {
-      Result r = h.vsrv({"exec", ids[i], "--", "sh", "-c", "hostname; cat /proc/1/comm"});
-      INFO(r.err);
-      CHECK(r.status == 0);
-      CHECK(r.out == ids[i] + "\nsleep\n");
-      hostnames.insert(r.out);
-    }
-    CHECK(hostnames.size() >= 10);
+    CHECK(hostnames.size() >= std::min<size_t>(20, ids.size()));
     // Server mounts never reach the host.
     CHECK(vsrv::test::mountinfo() == mountinfo_before);
 
+    // The busybox inits halt in about 3 s each: ask them all first, so they
+    // halt side by side; stop then finds them halting or gone.
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (is_init(i)) REQUIRE(h.vsrv({"kill", ids[i], "SIGUSR1"}).status == 0);
     std::vector<double> stop_ms, delete_ms;
     for (size_t i = 0; i < ids.size(); ++i) {
       long long t = now_ms();
       REQUIRE(h.vsrv({"stop", ids[i]}).status == 0);
       stop_ms.push_back(static_cast<double>(now_ms() - t));
+      // busybox init halted by itself (exit 0); sleep was killed.
+      CHECK(h.state(ids[i]).at("exitStatus") == (is_init(i) ? 0 : 128 + SIGKILL));
       t = now_ms();
       REQUIRE(h.vsrv({"delete", ids[i]}).status == 0);
       delete_ms.push_back(static_cast<double>(now_ms() - t));
@@ -245,13 +308,16 @@ TEST_CASE("N isolated servers at once, and nothing left after", "[stress][densit
 }
 
 TEST_CASE("create/start/delete churn leaves nothing", "[stress][churn]") {
-  const int cycles = env_count("VSRV_CHURN_N", 200);
+  const int cycles = env_count("VSRV_CHURN_N", 1000);
   VsrvHarness h;
   const std::string spec = h.write_spec(kSpec);
   const std::string disk_spec = h.write_spec(kDiskSpec);
   const auto mountinfo_before = vsrv::test::mountinfo();
   std::vector<Recorded> servers;
   std::vector<double> cycle_ms;
+  // The leak check must be able to fail: we keep the first server's network
+  // namespace open past its delete, and expect to be caught holding it.
+  vsrv::UniqueFd held;
   for (int i = 0; i < cycles; ++i) {
     std::string id = h.new_id("c");
     long long t = now_ms();
@@ -262,11 +328,24 @@ TEST_CASE("create/start/delete churn leaves nothing", "[stress][churn]") {
     REQUIRE(c.status == 0);
     REQUIRE(h.vsrv({"start", id}).status == 0);
     servers.push_back(record(h, id));
+    if (i == 0) {
+      held.reset(::open(("/proc/" + std::to_string(servers.back().pid) + "/ns/net").c_str(),
+                        O_RDONLY | O_CLOEXEC));
+    }
     REQUIRE(h.vsrv({"delete", "--force", id}).status == 0);
     servers.back().deleted_at = ticks_now();
     cycle_ms.push_back(static_cast<double>(now_ms() - t));
   }
-  std::printf("churn: %d cycles, median %.1f ms, p90 %.1f ms per create+start+delete\n", cycles,
+  if (cycles > 0) {
+    REQUIRE(held);
+    std::vector<std::string> caught = leaks(h, servers, mountinfo_before);
+    const std::string want = "namespace " + servers.front().ns.at("net") + " held by process " +
+                             std::to_string(::getpid());
+    CHECK(caught == std::vector<std::string>{want});
+    held.reset();
+  }
+  std::printf("churn: %d cycles in %.1f s, median %.1f ms, p90 %.1f ms per create+start+delete\n",
+              cycles, std::accumulate(cycle_ms.begin(), cycle_ms.end(), 0.0) / 1000.0,
               percentile(cycle_ms, 0.5), percentile(cycle_ms, 0.9));
   std::vector<std::string> left = leaks(h, servers, mountinfo_before);
   INFO(left.size() << " leaks, first: " << (left.empty() ? "" : left.front()));

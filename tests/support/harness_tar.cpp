@@ -101,4 +101,18 @@ void TarWriter::write(const std::string& path, const std::string& compressor) co
   if (r.status != 0) throw std::runtime_error(compressor + " failed: " + r.err);
 }
 
+std::string compression_of(const std::string& path) {
+  const std::string head = read_file(path).substr(0, 512);
+  auto starts = [&](const std::string& magic) { return head.compare(0, magic.size(), magic) == 0; };
+  if (starts("\x1f\x8b")) return "gzip";
+  if (starts(std::string("\xfd"
+                         "7zXZ\0",
+                         6)))
+    return "xz";
+  if (starts("\x28\xb5\x2f\xfd")) return "zstd";
+  if (starts("BZh")) return "bzip2";
+  if (head.size() == 512 && head.compare(257, 5, "ustar") == 0) return "";
+  return "?";
+}
+
 }  // namespace vsrv::test

@@ -47,4 +47,9 @@ class TarWriter {
   std::string out_;
 };
 
+// What the file at path is by its first bytes: "gzip", "xz", "zstd",
+// "bzip2", "" for a plain tar archive, "?" for anything else. Tests check
+// the archives they import really are what they claim.
+std::string compression_of(const std::string& path);
+
 }  // namespace vsrv::test

@@ -193,6 +193,7 @@ TEST_CASE("reboot inside a busybox init server restarts it with restart: on-rebo
     const pid_t second = h.state(id).at("pid").get<pid_t>();
     CHECK(second != first);
     CHECK(h.state_file(id).at("restarts") == 1);
+    CHECK(h.state(id).value("restarts", 0) == 1);
     Result list = h.vsrv({"list", "--format", "json"});
     REQUIRE(list.status == 0);
     for (const auto& s : nlohmann::json::parse(list.out))

@@ -10,6 +10,7 @@
 
 #include "network.hpp"
 #include "vsrv/base/fd.hpp"
+#include "vsrv/base/fd_passing.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
 #include "vsrv/isolation/seccomp_program.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
@@ -60,13 +61,5 @@ constexpr char kError = 'E';  // child -> parent: 'E' + message
 constexpr char kHooks = 'H';  // child -> parent: mounts made, run prestart/createRuntime hooks
 constexpr char kHooksDone = 'h';  // parent -> child: 'h' + the state JSON for its own hooks
 }  // namespace sync_msg
-
-// One message on a SOCK_SEQPACKET socket, optionally carrying an fd (SCM_RIGHTS).
-struct Message {
-  std::string data;  // empty when the peer closed
-  UniqueFd fd;
-};
-void send_message(int sock, const std::string& data, int fd = -1);
-Message recv_message(int sock);
 
 }  // namespace vsrv::runtime

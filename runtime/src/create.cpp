@@ -14,13 +14,14 @@
 #include <memory>
 
 #include "build.hpp"
-#include "monitor.hpp"
 #include "hooks.hpp"
+#include "monitor.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
-#include "seccomp_cache.hpp"
 #include "restart.hpp"
+#include "seccomp_cache.hpp"
+#include "server_idmap.hpp"
 #include "server_storage.hpp"
 #include "undo.hpp"
 #include "vsrv/base/error.hpp"
@@ -164,6 +165,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   st.hooks = later_hooks_json(p.spec.hooks);
   write_file_atomic(store.spec_path(req.id), p.source_text, 0600, false);
   store.write(st);
+  if (p.spec.vsrv.idmap_auto) hold_id_range(g, p, st, store, reuse_data, undo);
   if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
   chown_to_server_root(store.fifo_path(req.id), p.spec);
 

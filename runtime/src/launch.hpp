@@ -50,6 +50,10 @@ struct Launched {
 // carrying the init's own message is thrown.
 Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup);
 
+// Whether the init starts with its rootfs as cwd, its only way there when
+// it is in a new user namespace (launch.cpp): it creates user and mount namespaces.
+bool starts_in_rootfs(const spec::Spec& s);
+
 // The child side; never returns.
 [[noreturn]] void init_main(const InitConfig& cfg, int sync_fd);
 

@@ -2,6 +2,8 @@
 // with no side effect: spec parsed and validated, bundle and rootfs resolved.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,8 @@ struct Prepared {
   std::string lower;          // template rootfs (when template_name is set)
   std::string rootfs;         // bundle rootfs, or the overlay mount point
   UniqueFd template_lock;     // shared: `template rm` waits while we build
+  std::optional<uint32_t>
+      idmap_base;  // vsrv.idmap: the server's range, once held (server_idmap.hpp)
 };
 
 // Where a server's own data lives: DATA/servers/ID/{upper,work,rootfs,console.log}.

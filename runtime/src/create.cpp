@@ -87,9 +87,14 @@ void kill_and_reap(pid_t pid, int pidfd) {
 
 // The monitor side of a fork: launches the init, reports, then monitors.
 [[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
-                                UniqueFd output_read, int output_write, const std::string& exit_path,
-                                int log_fd, const std::string& root, const std::string& id) {
+                                UniqueFd output_read, int output_write,
+                                const std::string& exit_path, int log_fd, const std::string& root,
+                                const std::string& id, pid_t creator) {
   try {
+    // Until it has reported, the monitor dies with the vsrv that forked it:
+    // a create killed halfway must not leave it building a server no state
+    // records (delete --force would not find it; its init then gives up).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != creator) ::_exit(1);
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) {
       for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
@@ -110,6 +115,7 @@ void kill_and_reap(pid_t pid, int pidfd) {
     std::string ok = "OK " + std::to_string(l.pid) + " " + std::to_string(l.start_time);
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
+    ::prctl(PR_SET_PDEATHSIG, 0);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
     monitor_main(exit_path, l.pidfd.release(), out, log_fd, restart);
   } catch (const std::exception& e) {
@@ -228,14 +234,16 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
     UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     if (!log) throw SysError("create " + log_path);
     Pipe report = Pipe::make();
+    const pid_t creator = ::getpid();
     pid_t m = ::fork();
     if (m < 0) throw SysError("fork monitor");
     if (m == 0) {
       lock.reset();
       p.template_lock.reset();  // held by a running server, it would block `template rm`
       report.read.reset();
-      monitor_child(cfg, *cg, report.write.release(), std::move(output.read), output.write.release(),
-                    store.exit_path(req.id), log.release(), store.root(), req.id);
+      monitor_child(cfg, *cg, report.write.release(), std::move(output.read),
+                    output.write.release(), store.exit_path(req.id), log.release(), store.root(),
+                    req.id, creator);
     }
     report.write.reset();
     output = Pipe{};

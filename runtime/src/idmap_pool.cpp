@@ -75,21 +75,24 @@ void pin_pool(const std::string& dir, const IdPool& pool) {
   ::unlink((dir + "/next").c_str());  // a cursor into another pool
 }
 
-// Makes the range's file for id; false when it exists.
-bool make_range_file(const std::string& path, const std::string& id) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) {
-    if (errno == EEXIST) return false;
-    throw SysError("vsrv.idmap: hold the id range " + path);
-  }
-  const std::string text = id + "\n";
-  try {
+// Makes the range's file at path for id; false when it exists. Written
+// aside and linked into place (under the pool's lock), so it never exists
+// without its holder's id, even when this process is killed halfway.
+bool make_range_file(const std::string& dir, const std::string& path, const std::string& id) {
+  const std::string what = "vsrv.idmap: hold the id range " + path;
+  const std::string aside = dir + "/.new";
+  {
+    UniqueFd fd(::open(aside.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) throw SysError(what);
+    const std::string text = id + "\n";
     write_all(fd.get(), text.data(), text.size());
-  } catch (...) {
-    ::unlink(path.c_str());
-    throw;
   }
-  return true;
+  int rc = ::link(aside.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(aside.c_str());
+  if (rc == 0) return true;
+  if (err == EEXIST) return false;
+  throw SysError(what, err);
 }
 
 bool exists(const std::string& path) {
@@ -158,7 +161,7 @@ uint32_t IdmapPool::allocate(const std::string& id, const std::function<void(uin
     const std::string path = dir_ + "/" + std::to_string(base);
     if (exists(path)) continue;
     record(base);
-    if (!make_range_file(path, id)) continue;
+    if (!make_range_file(dir_, path, id)) continue;
     write_file_atomic(cursor, std::to_string((range + 1) % ranges) + "\n", 0600, false);
     return base;
   }
@@ -186,7 +189,7 @@ void IdmapPool::claim(uint32_t base, const std::string& id) {
                                          " of server " + id + " is not one of the pool " +
                                          pool_.str());
     }
-    if (make_range_file(path, id)) return;
+    if (make_range_file(dir_, path, id)) return;
   }
 }
 

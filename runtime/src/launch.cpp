@@ -141,8 +141,8 @@ Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
 
   if (creates(s, NsType::kUser))
     isolation::write_id_maps(out.pid, s.linux.uid_mappings, s.linux.gid_mappings);
-  UniqueFd root_mount = idmapped_root(cfg, out.pid);
   if (cgfd < 0) cgroup.add(out.pid);
+  UniqueFd root_mount = idmapped_root(cfg, out.pid);
   // The init's network namespace exists now: the host side of its network
   // (its veth peer lands in there as eth0, which the init configures).
   if (cfg.net) setup_host_network(*cfg.net, out.pid);

@@ -107,6 +107,7 @@ Prepared prepare_text(const GlobalOptions& g, const std::string& id, const std::
     p.spec.hostname = default_hostname(id);
   }
 
+  if (p.spec.vsrv.idmap_auto) p.id_pool = configured_id_pool(g);
   p.template_name = template_name.empty() ? p.spec.vsrv.template_name : template_name;
   if (!p.template_name.empty()) {
     p.template_lock = use_template(g, p.template_name);

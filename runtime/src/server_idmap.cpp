@@ -21,7 +21,7 @@ void map_to(spec::Spec& s, uint32_t base) {
 
 void hold_id_range(const GlobalOptions& g, Prepared& p, State& st, const StateStore& store,
                    bool reuse, Undo& undo) {
-  IdmapPool pool(g.data, configured_id_pool(g));
+  IdmapPool pool(g.data, p.id_pool ? *p.id_pool : configured_id_pool(g));
   auto record = [&](uint32_t base) {
     st.idmap_base = base;
     store.write(st);

@@ -8,10 +8,10 @@
 //
 // Held ranges live under DATA/idmap/ (the upper layers they own on disk
 // outlive --root, a tmpfs): one file per held range named by its first host
-// id and holding the server's id, made with O_EXCL under the pool's flock
-// (`lock`); `next` is a cursor, so an allocation tries one file in the usual
-// case and never scans the servers; `pool` pins the pool ranges were handed
-// out from: another pool is refused while any range of the old one is held.
+// id and holding the server's id, linked into place (never there without
+// its content) under the pool's flock (`lock`); `next` is a cursor, so an allocation tries one file
+// in the usual case and never scans the servers; `pool` pins the pool ranges were handed out from:
+// another pool is refused while any range of the old one is held.
 #pragma once
 
 #include <cstdint>

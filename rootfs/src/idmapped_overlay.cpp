@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -63,7 +64,9 @@ void idmap_over_itself(const std::string& dir, int userns_fd) {
   attach(tree.get(), place.get(), what);
 }
 
-[[noreturn]] void helper(const Overlay& o, int userns_fd, int sock) {
+[[noreturn]] void helper(const Overlay& o, int userns_fd, int sock, pid_t parent) {
+  // A vsrv killed meanwhile takes its helper with it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != parent) ::_exit(1);
   try {
     if (::unshare(CLONE_NEWNS) < 0) throw SysError("vsrv.idmap: private mount namespace");
     // Nothing made here may propagate to the host.
@@ -90,11 +93,12 @@ UniqueFd idmapped_overlay(const Overlay& o, int userns_fd) {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     throw SysError("vsrv.idmap: socketpair");
   UniqueFd ours(sv[0]), theirs(sv[1]);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw SysError("vsrv.idmap: fork");
   if (pid == 0) {
     ours.reset();
-    helper(o, userns_fd, theirs.get());
+    helper(o, userns_fd, theirs.get(), parent);
   }
   theirs.reset();
   Message m;

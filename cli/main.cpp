@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   app.add_option("--network-config", g.network_config,
                  "Host network config (YAML: bridge, subnet, subnet6, mtu; default "
                  "/etc/vsrv/network.yaml)");
+  app.add_option("--idmap-pool", g.idmap_pool,
+                 "Host ids for vsrv.idmap: auto, FIRST:COUNT (default: root's range in "
+                 "/etc/subuid, else 1000000000:1000000000)");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "Use systemd for cgroups (not supported)");
 
   int exit_code = 0;

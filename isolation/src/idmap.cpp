@@ -21,6 +21,14 @@ void write_map(pid_t pid, const char* file, const std::vector<IdMap>& maps) {
 
 }  // namespace
 
+uint32_t host_id(const std::vector<IdMap>& maps, uint32_t id) {
+  for (const auto& m : maps) {
+    if (id >= m.container_id && id - m.container_id < m.size)
+      return m.host_id + (id - m.container_id);
+  }
+  return id;
+}
+
 void write_id_maps(pid_t pid, const std::vector<IdMap>& uid_maps,
                    const std::vector<IdMap>& gid_maps) {
   write_map(pid, "uid_map", uid_maps);

@@ -61,22 +61,22 @@ RootPropagation root_propagation(const std::string& name) {
   }
 }
 
-std::string escape_lowerdir(const std::string& dir) {
-  std::string out;
-  for (char c : dir) {
-    if (c == ':' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-// The root mount: an overlay, or the directory bound onto itself so it is a
-// mount pivot_root can use. Returns an fd of its root.
+// The root mount: an overlay, the root mount the runtime made, or the
+// directory bound onto itself so it is a mount pivot_root can use. Returns
+// an fd of its root.
 UniqueFd mount_root(const Plan& plan) {
   if (plan.overlay.size() > 1) throw Error(ErrorKind::kUsage, "rootfs: at most one overlay");
-  UniqueFd place(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd place(plan.rootfs_fd >= 0
+                     ? ::fcntl(plan.rootfs_fd, F_DUPFD_CLOEXEC, 0)
+                     : ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!place) throw SysError("rootfs " + plan.rootfs);
   UniqueFd root;
+  if (plan.root_mount_fd >= 0) {
+    attach(plan.root_mount_fd, place.get(), "mount the root on " + plan.rootfs);
+    root.reset(::fcntl(plan.root_mount_fd, F_DUPFD_CLOEXEC, 0));
+    if (!root) throw SysError("mount the root on " + plan.rootfs);
+    return root;
+  }
   if (plan.overlay.empty()) {
     std::string what = "bind rootfs " + plan.rootfs;
     root = clone_tree(place.get(), "", true, what);
@@ -84,27 +84,9 @@ UniqueFd mount_root(const Plan& plan) {
     return root;
   }
   const Overlay& o = plan.overlay.front();
-  if (o.lower.empty()) throw Error(ErrorKind::kUsage, "rootfs overlay: no lower directory");
-  if (o.disk_fd >= 0) {
-    std::string what_disk = "mount the server's disk on " + o.disk_dir;
-    UniqueFd disk_place(::open(o.disk_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!disk_place) throw SysError(what_disk);
-    // A copy is attached, so the given mount stays detached and can serve
-    // the next start of the server (a reboot). Kernels before 6.15 cannot
-    // copy a detached mount: the mount itself is attached then.
-    UniqueFd copy(::open_tree(o.disk_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-    if (!copy && errno != EINVAL) throw SysError(what_disk);
-    attach(copy ? copy.get() : o.disk_fd, disk_place.get(), what_disk);
-  }
-  std::string lower;
-  for (const auto& dir : o.lower) lower += (lower.empty() ? "" : ":") + escape_lowerdir(dir);
-  std::vector<MountOptions::Param> params{{"lowerdir", lower}};
-  if (!o.upper.empty()) {
-    params.push_back({"upperdir", o.upper});
-    params.push_back({"workdir", o.work});
-  }
+  attach_disk(o);
   std::string what = "mount overlay on " + plan.rootfs;
-  root = new_filesystem("overlay", "overlay", params, 0, what);
+  root = new_overlay(o, what);
   attach(root.get(), place.get(), what);
   return root;
 }

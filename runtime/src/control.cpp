@@ -8,6 +8,7 @@
 #include "hooks.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
+#include "server_idmap.hpp"
 #include "teardown.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -121,7 +122,9 @@ void remove_server(const GlobalOptions& g, const std::string& id, bool force, bo
       valid_id = false;
     }
     if (valid_id && !keep_data && ::stat(server_data_dir(g, id).c_str(), &sb) == 0) {
+      auto saved_range = saved_id_range(g, id);
       remove_tree(server_data_dir(g, id));
+      release_id_ranges(g, id, std::nullopt, saved_range);
       return;
     }
     if (force) return;
@@ -149,7 +152,12 @@ void remove_server(const GlobalOptions& g, const std::string& id, bool force, bo
     if (auto cg = existing_cgroup(st)) cg->remove();
     teardown_network(g, id, st.net, force);
   }
-  if (!keep_data) remove_tree(server_data_dir(g, id));
+  if (!keep_data) {
+    // A range of host ids goes with the data whose files it owns, not before.
+    auto saved_range = saved_id_range(g, id);
+    remove_tree(server_data_dir(g, id));
+    release_id_ranges(g, id, have_state ? st.idmap_base : std::nullopt, saved_range);
+  }
   store.remove(id);
   if (have_state && !st.hooks.empty())
     run_hooks_warn(later_hooks(st.hooks, "poststop"), "poststop", hook_state_json(st, "stopped"));

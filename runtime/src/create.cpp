@@ -21,6 +21,7 @@
 #include "process_setup.hpp"
 #include "restart.hpp"
 #include "seccomp_cache.hpp"
+#include "server_idmap.hpp"
 #include "server_storage.hpp"
 #include "undo.hpp"
 #include "vsrv/base/error.hpp"
@@ -89,8 +90,12 @@ void kill_and_reap(pid_t pid, int pidfd) {
 [[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
                                 UniqueFd output_read, int output_write,
                                 const std::string& exit_path, int log_fd, const std::string& root,
-                                const std::string& id) {
+                                const std::string& id, pid_t creator) {
   try {
+    // Until it has reported, the monitor dies with the vsrv that forked it:
+    // a create killed halfway must not leave it building a server no state
+    // records (delete --force would not find it; its init then gives up).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != creator) ::_exit(1);
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) {
       for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
@@ -112,6 +117,7 @@ void kill_and_reap(pid_t pid, int pidfd) {
     std::string ok = "OK " + std::to_string(l.pid) + " " + std::to_string(l.start_time);
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
+    ::prctl(PR_SET_PDEATHSIG, 0);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
     // Relaunching an init needs all of vsrv; otherwise the small program.
     if (!restart) exec_monitor_program(exit_path, l.pidfd.get(), out, log_fd);
@@ -169,6 +175,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   st.hooks = later_hooks_json(p.spec.hooks);
   write_file_atomic(store.spec_path(req.id), p.source_text, 0600, false);
   store.write(st);
+  if (p.spec.vsrv.idmap_auto) hold_id_range(g, p, st, store, reuse_data, undo);
   if (::mkfifo(store.fifo_path(req.id).c_str(), 0600) < 0) throw SysError("mkfifo exec.fifo");
   chown_to_server_root(store.fifo_path(req.id), p.spec);
 
@@ -233,6 +240,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
     UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     if (!log) throw SysError("create " + log_path);
     Pipe report = Pipe::make();
+    const pid_t creator = ::getpid();
     pid_t m = ::fork();
     if (m < 0) throw SysError("fork monitor");
     if (m == 0) {
@@ -241,7 +249,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
       report.read.reset();
       monitor_child(cfg, *cg, report.write.release(), std::move(output.read),
                     output.write.release(), store.exit_path(req.id), log.release(), store.root(),
-                    req.id);
+                    req.id, creator);
     }
     report.write.reset();
     output = Pipe{};

@@ -61,6 +61,12 @@ void report_error(int fd, const std::string& msg) {
     const int disk_fd = cfg.plan.overlay.empty() ? -1 : cfg.plan.overlay.front().disk_fd;
     close_fds_except({sync_fd, cfg.fifo_fd, cfg.console_fd, cfg.stdio.in, cfg.stdio.out,
                       cfg.stdio.err, disk_fd});
+    UniqueFd rootfs_place;  // our cwd, in our own mount namespace (launch.cpp)
+    if (starts_in_rootfs(s)) {
+      rootfs_place.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!rootfs_place) throw SysError("rootfs " + cfg.plan.rootfs);
+    }
+    // Go may carry the root mount the parent made for us (vsrv.idmap).
     Message go = recv_message(sync_fd);
     if (go.data.size() != 1 || go.data[0] != sync_msg::kGo) ::_exit(1);  // parent gave up
 
@@ -90,6 +96,8 @@ void report_error(int fd, const std::string& msg) {
     const bool hook_stop = needs_hook_stop(s.hooks);
     if (s.has_namespace(NsType::kMount)) {
       rootfs::Plan plan = cfg.plan;
+      plan.rootfs_fd = rootfs_place.get();
+      plan.root_mount_fd = go.fd.get();
       if (hook_stop) plan.before_pivot = hooks_before_pivot;
       rootfs::build(plan);
     } else if (hook_stop) {

@@ -1,3 +1,5 @@
+#include "launch.hpp"
+
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -10,10 +12,10 @@
 #include <cerrno>
 
 #include "hooks.hpp"
-#include "launch.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/proc.hpp"
 #include "vsrv/isolation/namespaces.hpp"
+#include "vsrv/rootfs/idmapped_overlay.hpp"
 
 namespace vsrv::runtime {
 
@@ -55,7 +57,48 @@ void join_pid_namespace_path(const spec::Spec& s) {
   }
 }
 
+bool creates(const spec::Spec& s, NsType type) {
+  for (const auto& ns : s.linux.namespaces)
+    if (ns.type == type && ns.path.empty()) return true;
+  return false;
+}
+
+// The process's cwd moved to dir for as long as it lives.
+class CwdAt {
+ public:
+  explicit CwdAt(const std::string& dir) : back_(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+    if (!back_) throw SysError("open the current directory");
+    UniqueFd there(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!there || ::fchdir(there.get()) < 0) throw SysError("rootfs " + dir);
+  }
+  ~CwdAt() {
+    if (::fchdir(back_.get()) < 0) {
+      // The old cwd is gone: nothing vsrv does later depends on it.
+    }
+  }
+  CwdAt(const CwdAt&) = delete;
+  CwdAt& operator=(const CwdAt&) = delete;
+
+ private:
+  UniqueFd back_;
+};
+
+// The root mount of a vsrv.idmap server, made here as host root once the
+// init's user namespace has its maps: the overlay over the template
+// idmapped through that namespace (rootfs/idmapped_overlay.hpp).
+UniqueFd idmapped_root(const InitConfig& cfg, pid_t pid) {
+  if (!cfg.spec->vsrv.idmap_auto || cfg.plan.overlay.empty()) return UniqueFd();
+  const std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+  UniqueFd userns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!userns) throw SysError("open " + path);
+  return rootfs::idmapped_overlay(cfg.plan.overlay.front(), userns.get());
+}
+
 }  // namespace
+
+bool starts_in_rootfs(const spec::Spec& s) {
+  return creates(s, NsType::kUser) && creates(s, NsType::kMount);
+}
 
 Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
   const spec::Spec& s = *cfg.spec;
@@ -77,27 +120,34 @@ Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgfd);
   }
+  // An fd would still refer to the host's mount namespace; the cwd is
+  // carried into the init's new one by clone. In a user namespace the
+  // init may not look up the path of its rootfs (below DATA/servers/ID,
+  // 0700): it starts there instead.
+  std::optional<CwdAt> in_rootfs;
+  if (starts_in_rootfs(s)) in_rootfs.emplace(cfg.plan.rootfs);
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) throw SysError("clone the server's init");
   if (pid == 0) {
     parent_sock.reset();
     init_main(cfg, child_sock.get());
   }
+  in_rootfs.reset();
   child_sock.reset();
   Launched out;
   out.pid = static_cast<pid_t>(pid);
   out.pidfd.reset(pidfd);
   InitGuard guard{out.pid, pidfd};
 
-  bool new_user = false;
-  for (const auto& ns : s.linux.namespaces)
-    if (ns.type == NsType::kUser && ns.path.empty()) new_user = true;
-  if (new_user) isolation::write_id_maps(out.pid, s.linux.uid_mappings, s.linux.gid_mappings);
+  if (creates(s, NsType::kUser))
+    isolation::write_id_maps(out.pid, s.linux.uid_mappings, s.linux.gid_mappings);
   if (cgfd < 0) cgroup.add(out.pid);
+  UniqueFd root_mount = idmapped_root(cfg, out.pid);
   // The init's network namespace exists now: the host side of its network
   // (its veth peer lands in there as eth0, which the init configures).
   if (cfg.net) setup_host_network(*cfg.net, out.pid);
-  send_message(parent_sock.get(), std::string(1, sync_msg::kGo));
+  send_message(parent_sock.get(), std::string(1, sync_msg::kGo), root_mount.get());
+  root_mount.reset();
 
   for (;;) {
     Message m = recv_message(parent_sock.get());

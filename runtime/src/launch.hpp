@@ -10,6 +10,7 @@
 
 #include "network.hpp"
 #include "vsrv/base/fd.hpp"
+#include "vsrv/base/fd_passing.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
 #include "vsrv/isolation/seccomp_program.hpp"
 #include "vsrv/rootfs/mount_tree.hpp"
@@ -49,6 +50,10 @@ struct Launched {
 // carrying the init's own message is thrown.
 Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup);
 
+// Whether the init starts with its rootfs as cwd, its only way there when
+// it is in a new user namespace (launch.cpp): it creates user and mount namespaces.
+bool starts_in_rootfs(const spec::Spec& s);
+
 // The child side; never returns.
 [[noreturn]] void init_main(const InitConfig& cfg, int sync_fd);
 
@@ -60,13 +65,5 @@ constexpr char kError = 'E';  // child -> parent: 'E' + message
 constexpr char kHooks = 'H';  // child -> parent: mounts made, run prestart/createRuntime hooks
 constexpr char kHooksDone = 'h';  // parent -> child: 'h' + the state JSON for its own hooks
 }  // namespace sync_msg
-
-// One message on a SOCK_SEQPACKET socket, optionally carrying an fd (SCM_RIGHTS).
-struct Message {
-  std::string data;  // empty when the peer closed
-  UniqueFd fd;
-};
-void send_message(int sock, const std::string& data, int fd = -1);
-Message recv_message(int sock);
 
 }  // namespace vsrv::runtime

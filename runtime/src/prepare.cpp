@@ -107,12 +107,22 @@ Prepared prepare_text(const GlobalOptions& g, const std::string& id, const std::
     p.spec.hostname = default_hostname(id);
   }
 
+  if (p.spec.vsrv.idmap_auto) p.id_pool = configured_id_pool(g);
   p.template_name = template_name.empty() ? p.spec.vsrv.template_name : template_name;
   if (!p.template_name.empty()) {
     p.template_lock = use_template(g, p.template_name);
     p.lower = template_rootfs(g, p.template_name);
     p.rootfs = server_data_dir(g, id) + "/rootfs";
   } else {
+    if (p.spec.vsrv.idmap_auto) {
+      // Through an idmapped mount, what the server's root wrote would be
+      // host root's on disk (setuid files included).
+      throw Error(ErrorKind::kUsage,
+                  p.source_name +
+                      ": vsrv.idmap: auto needs a template (vsrv.template or --template); a "
+                      "bundle's root.path cannot be shared safely: give it linux.uidMappings and "
+                      "own its files by the mapped ids instead");
+    }
     if (p.spec.vsrv.disk) {
       throw Error(ErrorKind::kUsage, p.source_name +
                                          ": vsrv.disk: needs a template (the disk holds the "

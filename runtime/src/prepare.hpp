@@ -2,10 +2,13 @@
 // with no side effect: spec parsed and validated, bundle and rootfs resolved.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "vsrv/base/fd.hpp"
+#include "vsrv/runtime/idmap_pool.hpp"
 #include "vsrv/runtime/options.hpp"
 #include "vsrv/runtime/server.hpp"
 #include "vsrv/runtime/spec.hpp"
@@ -23,6 +26,10 @@ struct Prepared {
   std::string lower;          // template rootfs (when template_name is set)
   std::string rootfs;         // bundle rootfs, or the overlay mount point
   UniqueFd template_lock;     // shared: `template rm` waits while we build
+  // vsrv.idmap: the pool in effect, and the server's range once held
+  // (idmap_pool.hpp, server_idmap.hpp).
+  std::optional<IdPool> id_pool;
+  std::optional<uint32_t> idmap_base;
 };
 
 // Where a server's own data lives: DATA/servers/ID/{upper,work,rootfs,console.log}.

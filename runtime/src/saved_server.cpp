@@ -20,6 +20,7 @@ void save_server(const GlobalOptions& g, const SavedServer& s) {
                       {"bundle", s.bundle},  {"specSource", s.spec_source},
                       {"spec", s.spec_text}, {"noPivot", s.no_pivot},
                       {"onboot", s.onboot}};
+  if (s.idmap_base) j["idmapBase"] = *s.idmap_base;
   // No fsync: a create must not wait for the disk. After a host crash a
   // record younger than the filesystem's commit interval may be missing;
   // that server is then not brought back on boot.
@@ -39,6 +40,7 @@ std::optional<SavedServer> load_saved_server(const GlobalOptions& g, const std::
     s.spec_text = j.at("spec").get<std::string>();
     s.no_pivot = j.value("noPivot", false);
     s.onboot = j.value("onboot", false);
+    if (j.contains("idmapBase")) s.idmap_base = j.at("idmapBase").get<uint32_t>();
     if (s.id != id) throw Error("names server " + s.id);
     return s;
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 // same upper layer (or disk), and templates know which servers use them.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct SavedServer {
   std::string spec_text;
   bool no_pivot = false;
   bool onboot = false;
+  std::optional<uint32_t> idmap_base;  // vsrv.idmap: the range its upper layer's files are owned by
 };
 
 std::string saved_server_path(const GlobalOptions& g, const std::string& id);

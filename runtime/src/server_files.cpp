@@ -48,13 +48,21 @@ Resolv reachable(const std::string& text) {
   return r;
 }
 
-void write_one(int etc, const std::string& name, const std::string& text) {
+// Owner on the host of a file the server's root owns.
+struct Owner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+void write_one(int etc, const std::string& name, const std::string& text, Owner owner) {
   const std::string what = "write /etc/" + name + " of the server";
   // Whatever the upper layer holds there (a symlink included) is replaced.
   if (::unlinkat(etc, name.c_str(), 0) < 0 && errno != ENOENT) throw SysError(what);
   UniqueFd fd(
       ::openat(etc, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) throw SysError(what);
+  if ((owner.uid != 0 || owner.gid != 0) && ::fchown(fd.get(), owner.uid, owner.gid) < 0)
+    throw SysError(what);
   write_all(fd.get(), text.data(), text.size());
 }
 
@@ -85,13 +93,17 @@ std::string resolv_conf(const spec::Spec& s, const std::string& host,
 }
 
 void write_server_files(int upper, int lower, const spec::Spec& s) {
+  // In a user namespace of its own, ids on the host are the mapped ones.
+  const auto& uids = s.linux.uid_mappings;
+  const auto& gids = s.linux.gid_mappings;
   struct stat st;
   if (::fstatat(upper, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno != ENOENT) throw SysError("server /etc");
     struct stat below;
     bool have = ::fstatat(lower, "etc", &below, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(below.st_mode);
     if (::mkdirat(upper, "etc", 0755) < 0) throw SysError("create the server's /etc");
-    if (have && (::fchownat(upper, "etc", below.st_uid, below.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+    if (have && (::fchownat(upper, "etc", isolation::host_id(uids, below.st_uid),
+                            isolation::host_id(gids, below.st_gid), AT_SYMLINK_NOFOLLOW) < 0 ||
                  ::fchmodat(upper, "etc", below.st_mode & 07777, 0) < 0)) {
       throw SysError("create the server's /etc");
     }
@@ -102,9 +114,10 @@ void write_server_files(int upper, int lower, const spec::Spec& s) {
   if (!etc) throw SysError("open the server's /etc");
   const std::string host = try_read_file("/etc/resolv.conf").value_or("");
   const std::string upstream = try_read_file("/run/systemd/resolve/resolv.conf").value_or("");
-  write_one(etc.get(), "hostname", s.hostname.empty() ? "" : s.hostname + "\n");
-  write_one(etc.get(), "hosts", hosts_file(s.hostname));
-  write_one(etc.get(), "resolv.conf", resolv_conf(s, host, upstream));
+  const Owner root{isolation::host_id(uids, 0), isolation::host_id(gids, 0)};
+  write_one(etc.get(), "hostname", s.hostname.empty() ? "" : s.hostname + "\n", root);
+  write_one(etc.get(), "hosts", hosts_file(s.hostname), root);
+  write_one(etc.get(), "resolv.conf", resolv_conf(s, host, upstream), root);
 }
 
 }  // namespace vsrv::runtime

@@ -25,7 +25,10 @@ std::string resolv_conf(const spec::Spec& s, const std::string& host,
                         const std::string& resolved_upstream);
 
 // Writes the three files into upper/etc (made with the owner and mode of
-// the template's /etc when missing). upper and lower are directory fds.
+// the template's /etc when missing), owned by the server's root. upper and
+// lower are directory fds. With a user namespace of the server's own, the
+// owners on disk are the host ids its maps give (the template's /etc, seen
+// through an idmapped mount, is owned by the server's ids too).
 void write_server_files(int upper, int lower, const spec::Spec& s);
 
 }  // namespace vsrv::runtime

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <iostream>
@@ -31,8 +32,8 @@ Storage make_storage(const GlobalOptions& g, const CreateRequest& req, const Pre
     }
     undo.push([dir] { remove_tree(dir); });
   }
-  SavedServer saved{req.id,        p.template_name, p.bundle,          p.source_name,
-                    p.source_text, req.no_pivot,    p.spec.vsrv.onboot};
+  SavedServer saved{req.id,        p.template_name, p.bundle,           p.source_name,
+                    p.source_text, req.no_pivot,    p.spec.vsrv.onboot, p.idmap_base};
   save_server(g, saved);
 
   Storage out;
@@ -51,6 +52,13 @@ Storage make_storage(const GlobalOptions& g, const CreateRequest& req, const Pre
     upper.reset(::open((dir + "/upper").c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
   if (!upper) throw SysError("open the upper layer of " + req.id);
+  // The root of the server's tree is its root's (in a user namespace of
+  // its own, the host ids its maps give).
+  const uid_t root_uid = isolation::host_id(p.spec.linux.uid_mappings, 0);
+  const gid_t root_gid = isolation::host_id(p.spec.linux.gid_mappings, 0);
+  if ((root_uid != 0 || root_gid != 0) &&
+      ::fchownat(upper.get(), "", root_uid, root_gid, AT_EMPTY_PATH) < 0)
+    throw SysError("chown the upper layer of " + req.id);
   UniqueFd lower(::open(p.lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!lower) throw SysError("open template " + p.lower);
   write_server_files(upper.get(), lower.get(), p.spec);

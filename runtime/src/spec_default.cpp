@@ -260,7 +260,8 @@ std::string default_spec_yaml() {
     << "  # network: {mode: bridge, address: auto}\n"
     << "  onboot: false\n"
     << "  restart: \"no\"\n"
-    << "  # idmap: auto\n"
+    << "  # idmap: auto      # a user namespace and 65536 host ids of its own: root here is an\n"
+    << "                     # unprivileged uid on the host (needs a template; --idmap-pool)\n"
     << "  # stopSignal: SIGTERM\n"
     << "  # disk: 1Gi\n"
     << "  # dns: [192.0.2.53]\n\n";

@@ -275,6 +275,18 @@ class Validator {
     if (has_maps && s_.vsrv.idmap_auto) {
       fail("vsrv.idmap", "auto cannot be combined with linux.uidMappings or linux.gidMappings");
     }
+    if (s_.vsrv.idmap_auto && user && !user->path.empty()) {
+      fail(index_path("linux.namespaces", user_index) + ".path",
+           "a user namespace joined by path cannot be combined with vsrv.idmap: auto");
+    }
+    if (s_.vsrv.idmap_auto) {
+      bool own_mount = false;
+      for (const auto& ns : l.namespaces)
+        own_mount = own_mount || (ns.type == NsType::kMount && ns.path.empty());
+      if (!own_mount) {
+        fail("vsrv.idmap", "auto needs a mount namespace of the server's own (linux.namespaces)");
+      }
+    }
     // A new user namespace needs both maps; a joined one (path) has its own.
     if (user && user->path.empty() && !s_.vsrv.idmap_auto &&
         (l.uid_mappings.empty() || l.gid_mappings.empty())) {

@@ -56,6 +56,7 @@ std::string state_to_json(const State& s) {
   if (s.stop_requested) j["stopRequested"] = true;
   if (s.restarts) j["restarts"] = s.restarts;
   if (!s.hooks.empty()) j["hooks"] = s.hooks;
+  if (s.idmap_base) j["idmap"] = {{"hostID", *s.idmap_base}, {"size", 65536}};
   if (!s.net.mode.empty()) {
     j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
                     {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
@@ -87,6 +88,7 @@ State state_from_json(const std::string& text) {
   s.stop_requested = j.value("stopRequested", false);
   s.restarts = j.value("restarts", 0);
   s.hooks = j.value("hooks", "");
+  if (j.contains("idmap")) s.idmap_base = j["idmap"].at("hostID").get<uint32_t>();
   if (j.contains("network")) {
     const json& n = j["network"];
     using Strings = std::vector<std::string>;

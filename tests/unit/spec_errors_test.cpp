@@ -164,6 +164,13 @@ TEST_CASE("namespace, mapping and hostname errors", "[spec][errors]") {
                  "  gidMappings: [{containerID: 0, hostID: 1, size: 1}]\nvsrv: {idmap: auto}\n") ==
         "config.yaml:7: vsrv.idmap: auto cannot be combined with linux.uidMappings or "
         "linux.gidMappings");
+  CHECK(error_of(head + "    - {type: mount}\n    - {type: user, path: /proc/1/ns/user}\n"
+                        "vsrv: {idmap: auto}\n") ==
+        "config.yaml:5: linux.namespaces[1].path: a user namespace joined by path cannot be "
+        "combined with vsrv.idmap: auto");
+  CHECK(error_of(head + "    - type: user\nvsrv: {idmap: auto}\n") ==
+        "config.yaml:5: vsrv.idmap: auto needs a mount namespace of the server's own "
+        "(linux.namespaces)");
   CHECK(error_of("process: {args: [sh]}\nhostname: web1\nlinux:\n  namespaces: [{type: pid}]\n") ==
         "config.yaml:2: hostname: needs a uts namespace in linux.namespaces");
   CHECK(error_of("process: {args: [sh]}\nhostname: web_1\nlinux:\n  namespaces: [{type: uts}]\n") ==

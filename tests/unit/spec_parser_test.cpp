@@ -410,7 +410,8 @@ TEST_CASE("vsrv section variants", "[spec][vsrv]") {
     CHECK(s.vsrv.network.path == "/run/netns/blue");
   }
   SECTION("idmap auto allows a user namespace without mappings") {
-    const auto s = parse_ok(kMin + "linux: {namespaces: [{type: user}]}\nvsrv: {idmap: auto}\n");
+    const auto s = parse_ok(
+        kMin + "linux: {namespaces: [{type: user}, {type: mount}]}\nvsrv: {idmap: auto}\n");
     CHECK(s.vsrv.idmap_auto);
     CHECK(parse_ok(kMin + "vsrv: {idmap: false}\n").vsrv.idmap_auto == false);
   }

@@ -49,6 +49,10 @@ struct IdMap {
   uint32_t host_id = 0;
   uint32_t size = 0;
 };
+// The host id of id through maps; id itself when maps is empty (no user
+// namespace of its own) or does not map it.
+uint32_t host_id(const std::vector<IdMap>& maps, uint32_t id);
+
 // Parent side: writes /proc/PID/uid_map and gid_map ("deny" to setgroups is not
 // written: the maps are written by a privileged parent).
 void write_id_maps(pid_t pid, const std::vector<IdMap>& uid_maps,

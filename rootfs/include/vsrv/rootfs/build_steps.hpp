@@ -4,7 +4,16 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/base/fd.hpp"
+#include "vsrv/rootfs/mount_tree.hpp"
+
 namespace vsrv::rootfs {
+
+// The server's disk (o.disk_fd, if any) attached onto o.disk_dir in the
+// caller's mount namespace, for the overlay's upper and work dirs on it.
+void attach_disk(const Overlay& o);
+// The overlay filesystem of o, mounted detached; what names it in errors.
+UniqueFd new_overlay(const Overlay& o, const std::string& what);
 
 // Fills a fresh /dev tmpfs (dev is its root fd): null zero full random
 // urandom tty (mknod, or a bind of the host node where mknod is not

@@ -49,6 +49,12 @@ struct Plan {
   std::vector<std::string> readonly_paths;
   bool no_pivot = false;        // chroot instead of pivot_root
   std::vector<Device> devices;  // linux.devices, made after the mounts
+  // From the runtime when the init cannot look rootfs up itself (in a user
+  // namespace, DATA/servers/ID is not its to enter): rootfs opened (O_PATH)
+  // in the init's own mount namespace, and the root mount made for it
+  // (idmapped_overlay.hpp), attached there instead of the overlay. -1: none.
+  int rootfs_fd = -1;
+  int root_mount_fd = -1;
   // Called once every mount is made, just before the root is entered (the
   // runtime's OCI hooks run there); may throw to stop the build.
   std::function<void()> before_pivot;

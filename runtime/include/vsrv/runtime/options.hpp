@@ -12,6 +12,7 @@ struct GlobalOptions {
   std::string log_format = "text";      // text | json
   bool debug = false;
   std::string network_config;           // empty: /etc/vsrv/network.yaml when present
+  std::string idmap_pool;               // FIRST:COUNT for idmap: auto; empty: idmap_pool.hpp
   bool systemd_cgroup = false;          // --systemd-cgroup: refused with a clear error
 };
 

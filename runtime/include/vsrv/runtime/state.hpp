@@ -46,6 +46,9 @@ struct State {
   std::string template_name;           // empty for a bundle rootfs
   std::string created;                 // RFC 3339 UTC
   std::vector<std::string> cgroup_dirs;
+  // vsrv.idmap: the first of its 65536 host ids (idmap_pool.hpp), recorded
+  // before the range is held.
+  std::optional<uint32_t> idmap_base;
   std::map<std::string, std::string> annotations;
   std::optional<int> exit_status;      // from the exit file, when recorded
   bool oom_killed = false;

@@ -1,13 +1,14 @@
+#include "vsrv/base/fd_passing.hpp"
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "launch.hpp"
 #include "vsrv/base/error.hpp"
 
-namespace vsrv::runtime {
+namespace vsrv {
 
 void send_message(int sock, const std::string& data, int fd) {
   struct msghdr msg = {};
@@ -54,4 +55,4 @@ Message recv_message(int sock) {
   return out;
 }
 
-}  // namespace vsrv::runtime
+}  // namespace vsrv

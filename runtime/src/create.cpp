@@ -114,10 +114,13 @@ void kill_and_reap(pid_t pid, int pidfd) {
     // A restarted init writes to the same pipe: keep its write end then.
     Restart restart = make_restart(root, id, cfg, cg, log_fd);
     if (output_write >= 0 && !restart) ::close(output_write);
+    // From here on the monitor outlives vsrv: clear the death signal before
+    // reporting, or vsrv exiting right after reading the report kills it. A
+    // vsrv killed now leaves an init in the cgroup it recorded first.
+    ::prctl(PR_SET_PDEATHSIG, 0);
     std::string ok = "OK " + std::to_string(l.pid) + " " + std::to_string(l.start_time);
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
-    ::prctl(PR_SET_PDEATHSIG, 0);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
     // Relaunching an init needs all of vsrv; otherwise the small program.
     if (!restart) exec_monitor_program(exit_path, l.pidfd.get(), out, log_fd);

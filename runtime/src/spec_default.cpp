@@ -360,6 +360,9 @@ std::string default_spec_yaml() {
   }
   o << "  # Resource limits (cgroups), for example:\n"
     << "  # resources: {memory: {limit: 256Mi}, cpu: {cpus: 0.5}, pids: {limit: 128}}\n"
+    << "  # The server may open only the standard devices (null, zero, full, random,\n"
+    << "  # urandom, tty, ptmx, pts) and linux.devices; allow more, e.g. /dev/net/tun:\n"
+    << "  # resources: {devices: [{allow: true, type: c, major: 10, minor: 200, access: rw}]}\n"
     << "  # Paths hidden from the server.\n"
     << "  maskedPaths:\n";
   for (const std::string& m : l.masked_paths) o << "    - " << y(m) << "\n";

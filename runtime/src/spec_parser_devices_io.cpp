@@ -147,7 +147,8 @@ void parse_rdma(Ctx& ctx, const Field& field, std::map<std::string, cgroups::Rdm
   out.clear();
   Obj devices(ctx, field);
   for (const auto& entry : field.node) {
-    const std::string name = entry.first.Scalar();
+    // The name is a key: read it as a string (valid UTF-8 and all).
+    const std::string name = str(ctx, Field{entry.first, field.path, line_of(entry.first)});
     auto dev = devices.get(name);
     if (!dev) continue;
     if (name.find_first_of(" \t\n") != std::string::npos)

@@ -302,6 +302,8 @@ TEST_CASE("device rule, blockIO, hugepage, network and rdma errors", "[spec][err
   CHECK(error_of(head + "    rdma: {mlx5_0: {hcaHandles: x}}\n") ==
         "config.yaml:4: linux.resources.rdma.mlx5_0.hcaHandles: must be an integer from 0 to "
         "4294967295");
+  CHECK(error_of(head + "    rdma: {\"mlx\xc6\xc6\": {hcaHandles: 1}}\n") ==
+        "config.yaml:4: linux.resources.rdma: must be valid UTF-8");
   CHECK(error_of(head + "    rdma: [mlx5_0]\n") ==
         "config.yaml:4: linux.resources.rdma: must be a map");
 }

@@ -171,8 +171,8 @@ TEST_CASE("default YAML is commented and readable", "[spec][default]") {
   const std::string devices =
       "# resources: {devices: [{allow: true, type: c, major: 10, minor: 200, access: rw}]}";
   REQUIRE(yaml.find(devices) != std::string::npos);
-  const auto d = vsrv::spec::parse(
-      "process: {args: [sh]}\nlinux:\n  " + devices.substr(2) + "\n", "example.yaml");
+  const auto d = vsrv::spec::parse("process: {args: [sh]}\nlinux:\n  " + devices.substr(2) + "\n",
+                                   "example.yaml");
   REQUIRE(d.spec.linux.resources.devices);
   CHECK(vsrv::cgroups::rule_string(d.spec.linux.resources.devices->at(0)) == "c 10:200 rw");
   // Lines stay short.

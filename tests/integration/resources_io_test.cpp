@@ -32,6 +32,24 @@ namespace {
 class LoopDevice {
  public:
   LoopDevice(const std::string& dir, off_t size) {
+    try {
+      attach(dir, size);
+    } catch (...) {  // a failed REQUIRE: remove what was made all the same
+      release();
+      throw;
+    }
+  }
+  ~LoopDevice() { release(); }
+  LoopDevice(const LoopDevice&) = delete;
+  LoopDevice& operator=(const LoopDevice&) = delete;
+
+  std::string number() const { return std::to_string(major) + ":" + std::to_string(minor); }
+
+  std::string path;
+  unsigned major = 0, minor = 0;
+
+ private:
+  void attach(const std::string& dir, off_t size) {
     const std::string image = dir + "/loop.img";
     vsrv::UniqueFd backing(::open(image.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     REQUIRE(backing);
@@ -63,24 +81,18 @@ class LoopDevice {
     major = ::major(st.st_rdev);
     minor = ::minor(st.st_rdev);
   }
-  ~LoopDevice() {
+
+  void release() {
     if (index_ < 0) return;
-    ::ioctl(fd_.get(), LOOP_CLR_FD);
+    if (fd_) ::ioctl(fd_.get(), LOOP_CLR_FD);
     fd_.reset();
     for (int i = 0; i < 200; ++i) {
       if (::ioctl(ctl_.get(), LOOP_CTL_REMOVE, index_) == 0 || errno != EBUSY) break;
       ::usleep(10000);
     }
+    index_ = -1;
   }
-  LoopDevice(const LoopDevice&) = delete;
-  LoopDevice& operator=(const LoopDevice&) = delete;
 
-  std::string number() const { return std::to_string(major) + ":" + std::to_string(minor); }
-
-  std::string path;
-  unsigned major = 0, minor = 0;
-
- private:
   vsrv::UniqueFd ctl_, fd_;
   int index_ = -1;
 };

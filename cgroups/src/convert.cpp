@@ -12,6 +12,11 @@ uint64_t shares_to_weight(uint64_t shares) {
   return 1 + ((shares - 2) * 9999) / 262142;
 }
 
+uint64_t blkio_weight_to_io_weight(uint64_t weight) {
+  weight = std::clamp<uint64_t>(weight, 10, 1000);
+  return 1 + ((weight - 10) * 9999) / 990;
+}
+
 std::optional<std::string> swap_to_v2(std::optional<int64_t> limit, std::optional<int64_t> swap) {
   // OCI swap 0 means "not set" (as runc reads it).
   if (!swap || *swap == 0) return std::nullopt;

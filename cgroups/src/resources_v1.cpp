@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cgfs.hpp"
+#include "resources_common.hpp"
 #include "v1.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/cgroups/parse.hpp"
@@ -23,6 +24,9 @@ void V1Cgroup::apply(const Resources& r) {
   for (const auto& [key, value] : r.unified) validate_unified_key(key);
   if (!r.unified.empty() && !unified_)
     throw Error("linux.resources.unified: this host has no cgroup v2 hierarchy");
+  if (r.devices) device_state_or_throw(*r.devices);
+  check_hugepage_sizes(r.hugepage_limits);
+  check_block_devices(r.block_io);
   bool swap_set = m.swap && *m.swap != 0;  // OCI swap 0 means "not set"
   if (swap_set && *m.swap > 0 && m.limit && *m.limit > 0 && *m.swap < *m.limit)
     throw Error(ErrorKind::kUsage, kMem + "swap: " + std::to_string(*m.swap) +
@@ -109,8 +113,11 @@ void V1Cgroup::apply(const Resources& r) {
                 *r.pids.limit <= 0 ? "max" : std::to_string(*r.pids.limit),
                 "linux.resources.pids.limit");
 
+  apply_block_io(r.block_io);
+  apply_hugepages_network_rdma(r);
   for (const auto& [key, value] : r.unified)
     write_limit(*unified_, key, value, "linux.resources.unified." + key);
+  if (r.devices) apply_devices(*r.devices);
 }
 
 }  // namespace vsrv::cgroups::detail

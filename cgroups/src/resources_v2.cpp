@@ -2,6 +2,8 @@
 #include <string>
 
 #include "cgfs.hpp"
+#include "device_bpf.hpp"
+#include "resources_common.hpp"
 #include "v2.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
@@ -26,6 +28,13 @@ void V2Cgroup::apply(const Resources& r) {
     throw Error(kMem + "disableOOMKiller: cgroup v2 has no per-cgroup switch for the OOM killer");
   if (m.swappiness) throw Error(kMem + "swappiness: cgroup v2 has no per-cgroup swappiness");
   for (const auto& [key, value] : r.unified) validate_unified_key(key);
+  if (!r.network.empty())
+    throw Error("linux.resources.network: cgroup v2 has no net_cls or net_prio controller");
+  std::optional<DeviceState> devices;
+  if (r.devices) devices = device_state_or_throw(*r.devices);
+  check_hugepage_sizes(r.hugepage_limits);
+  refuse_leaf_weights(r.block_io);
+  check_block_devices(r.block_io);
 
   if (m.limit) {
     enable("memory", kMem + "limit");
@@ -91,6 +100,12 @@ void V2Cgroup::apply(const Resources& r) {
     // Core files ("cgroup.*") need no controller.
     if (controller != "cgroup" && controller != key) enable(controller, field);
     write_limit(dir_, key, value, field);
+  }
+  apply_block_io(r.block_io);
+  apply_hugepages_rdma(r);
+  if (devices) {
+    if (!fd_) throw Error(kDevicesField + ": the cgroup " + dir_ + " is gone");
+    replace_device_program(fd_.get(), *devices, kDevicesField);
   }
 }
 

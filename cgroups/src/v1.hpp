@@ -46,6 +46,10 @@ class V1Cgroup final : public Cgroup {
   // Same, or an Error naming field.
   const std::string& need(const std::string& controller, const std::string& field) const;
   void set_freezer(bool freeze);
+  // In resources_v1_more.cpp: devices, blockIO, hugepageLimits, network, rdma.
+  void apply_devices(const std::vector<DeviceRule>& rules);
+  void apply_block_io(const BlockIoResources& b);
+  void apply_hugepages_network_rdma(const Resources& r);
 
   std::vector<V1Dir> v1_;
   std::optional<std::string> unified_;

@@ -19,6 +19,9 @@ void v2_kill(const std::string& dir);
 void v2_freeze(const std::string& dir, bool freeze);  // returns once (un)frozen
 bool v2_frozen(const std::string& dir);
 
+// blockIO leaf weights are an Error on v2 (they were CFQ's).
+void refuse_leaf_weights(const BlockIoResources& b);
+
 class V2Cgroup final : public Cgroup {
  public:
   // dir: the leaf. base: the caller's own cgroup (relative path) or the
@@ -55,6 +58,9 @@ class V2Cgroup final : public Cgroup {
   void enable_available();
   // Moves every process of base_ into base_/kCallerLeaf.
   void move_to_caller_leaf(const std::string& field);
+  // In resources_v2_more.cpp: devices, blockIO, hugepageLimits, rdma.
+  void apply_block_io(const BlockIoResources& b);
+  void apply_hugepages_rdma(const Resources& r);
 
   std::string mount_;
   std::string base_;

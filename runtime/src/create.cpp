@@ -198,7 +198,9 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   });
   st.cgroup_dirs = cg->dirs();
   store.write(st);
-  cg->apply(p.spec.linux.resources);
+  cgroups::Resources resources = p.spec.linux.resources;
+  resources.devices = spec::server_device_rules(p.spec.linux.devices, resources.devices);
+  cg->apply(resources);
 
   NetPlan net = plan_network(g, p.spec, req.id, st.net);
   undo.push([g, id = req.id, recorded = st.net] { teardown_network(g, id, recorded, true); });

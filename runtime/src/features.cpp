@@ -18,7 +18,7 @@ std::string features_json() {
         "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "tmpcopyup"}},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
-        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}}},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"rdma", true}}},
         {"seccomp", {{"enabled", true}}},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "prepare.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
 #include "vsrv/cgroups/cgroup.hpp"
@@ -117,7 +118,8 @@ cgroups::Resources update_resources(const UpdateRequest& req) {
   const auto& c = r.cpu;
   bool any = m.limit || m.swap || m.reservation || m.disable_oom_killer || m.swappiness ||
              c.shares || c.quota || c.period || c.burst || c.cpus || c.mems || c.idle ||
-             r.pids.limit || !r.unified.empty();
+             r.pids.limit || !r.unified.empty() || r.devices || !r.block_io.empty() ||
+             !r.hugepage_limits.empty() || !r.network.empty() || !r.rdma.empty();
   if (!any)
     throw Error(ErrorKind::kUsage,
                 "update: nothing to change (give --memory, --cpus, --pids-limit, ... or -r FILE)");
@@ -130,6 +132,12 @@ cgroups::Resources update_resources(const UpdateRequest& req) {
 void update(const GlobalOptions& g, const UpdateRequest& req) {
   cgroups::Resources r = update_resources(req);  // every usage error before the lock
   Live l = live_server(g, req.id);
+  if (r.devices) {
+    // The update's rules replace the spec's, on top of the same base.
+    StateStore store(g.root);
+    spec::Spec s = parse_server_spec(read_file(store.spec_path(req.id)), l.state.spec_source).spec;
+    r.devices = spec::server_device_rules(s.linux.devices, r.devices);
+  }
   l.cgroup->apply(r);
 }
 

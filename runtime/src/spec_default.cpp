@@ -81,6 +81,44 @@ ordered_json resources_json(const cgroups::Resources& r) {
   if (c.idle) j["cpu"]["idle"] = *c.idle ? 1 : 0;  // OCI: an integer
   if (r.pids.limit) j["pids"]["limit"] = *r.pids.limit;
   if (!r.unified.empty()) j["unified"] = r.unified;
+  if (r.devices) {
+    j["devices"] = ordered_json::array();
+    for (const auto& d : *r.devices) {
+      ordered_json dj = {{"allow", d.allow}, {"type", std::string(1, d.type)}};
+      if (d.major) dj["major"] = *d.major;
+      if (d.minor) dj["minor"] = *d.minor;
+      dj["access"] = cgroups::access_string(d.access);
+      j["devices"].push_back(dj);
+    }
+  }
+  const auto& b = r.block_io;
+  if (b.weight) j["blockIO"]["weight"] = *b.weight;
+  if (b.leaf_weight) j["blockIO"]["leafWeight"] = *b.leaf_weight;
+  for (const auto& w : b.weight_devices) {
+    ordered_json wj = {{"major", w.major}, {"minor", w.minor}};
+    if (w.weight) wj["weight"] = *w.weight;
+    if (w.leaf_weight) wj["leafWeight"] = *w.leaf_weight;
+    j["blockIO"]["weightDevice"].push_back(wj);
+  }
+  const std::pair<const char*, const std::vector<cgroups::ThrottleDevice>*> throttles[] = {
+      {"throttleReadBpsDevice", &b.read_bps},
+      {"throttleWriteBpsDevice", &b.write_bps},
+      {"throttleReadIOPSDevice", &b.read_iops},
+      {"throttleWriteIOPSDevice", &b.write_iops}};
+  for (const auto& [name, list] : throttles)
+    for (const auto& t : *list)
+      j["blockIO"][name].push_back({{"major", t.major}, {"minor", t.minor}, {"rate", t.rate}});
+  for (const auto& h : r.hugepage_limits)
+    j["hugepageLimits"].push_back({{"pageSize", h.page_size}, {"limit", h.limit}});
+  if (r.network.class_id) j["network"]["classID"] = *r.network.class_id;
+  for (const auto& [name, prio] : r.network.priorities)
+    j["network"]["priorities"].push_back({{"name", name}, {"priority", prio}});
+  for (const auto& [name, limit] : r.rdma) {
+    ordered_json rj = ordered_json::object();
+    if (limit.hca_handles) rj["hcaHandles"] = *limit.hca_handles;
+    if (limit.hca_objects) rj["hcaObjects"] = *limit.hca_objects;
+    j["rdma"][name] = rj;
+  }
   return j;
 }
 
@@ -323,6 +361,9 @@ std::string default_spec_yaml() {
   }
   o << "  # Resource limits (cgroups), for example:\n"
     << "  # resources: {memory: {limit: 256Mi}, cpu: {cpus: 0.5}, pids: {limit: 128}}\n"
+    << "  # The server may open only the standard devices (null, zero, full, random,\n"
+    << "  # urandom, tty, ptmx, pts) and linux.devices; allow more, e.g. /dev/net/tun:\n"
+    << "  # resources: {devices: [{allow: true, type: c, major: 10, minor: 200, access: rw}]}\n"
     << "  # Paths hidden from the server.\n"
     << "  maskedPaths:\n";
   for (const std::string& m : l.masked_paths) o << "    - " << y(m) << "\n";

@@ -125,9 +125,14 @@ void parse_resources(Ctx& ctx, const Field& field, cgroups::Resources& res) {
     p.finish();
   }
   if (auto f = o.get("unified")) res.unified = str_map(ctx, *f);
-  for (const char* key : {"devices", "blockIO", "hugepageLimits", "network", "rdma"}) {
-    o.unsupported(key);
+  if (auto f = o.get("devices")) {
+    res.devices.emplace();
+    parse_device_rules(ctx, *f, *res.devices);
   }
+  if (auto f = o.get("blockIO")) parse_block_io(ctx, *f, res.block_io);
+  if (auto f = o.get("hugepageLimits")) parse_hugepages(ctx, *f, res.hugepage_limits);
+  if (auto f = o.get("network")) parse_network(ctx, *f, res.network);
+  if (auto f = o.get("rdma")) parse_rdma(ctx, *f, res.rdma);
   o.finish();
 }
 

@@ -95,6 +95,12 @@ inline bool is_plain(const YAML::Node& node) {
 
 // Sections, in spec_parser_linux.cpp.
 void parse_linux(Ctx& ctx, const Field& field, Linux& out);
+// linux.resources sections in spec_parser_devices_io.cpp.
+void parse_device_rules(Ctx& ctx, const Field& field, std::vector<cgroups::DeviceRule>& out);
+void parse_block_io(Ctx& ctx, const Field& field, cgroups::BlockIoResources& out);
+void parse_hugepages(Ctx& ctx, const Field& field, std::vector<cgroups::HugepageLimit>& out);
+void parse_network(Ctx& ctx, const Field& field, cgroups::NetworkResources& out);
+void parse_rdma(Ctx& ctx, const Field& field, std::map<std::string, cgroups::RdmaLimit>& out);
 // linux.resources alone (`vsrv update -r`).
 void parse_linux_resources(Ctx& ctx, const Field& field, cgroups::Resources& out);
 

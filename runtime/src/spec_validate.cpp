@@ -422,6 +422,41 @@ class Validator {
         fail("linux.resources.unified", "invalid cgroup file name " + quote(key));
       }
     }
+    device_rules();
+    block_io();
+  }
+
+  // The server's rules as the device cgroup would take them, one by one.
+  void device_rules() {
+    const auto& rules = s_.linux.resources.devices;
+    if (!rules) return;
+    const auto base = server_device_rules(s_.linux.devices, std::nullopt);
+    cgroups::DeviceState state = cgroups::device_state(base);
+    for (size_t i = 0; i < rules->size(); ++i) {
+      try {
+        if (is_deny_all((*rules)[i]))
+          state = cgroups::device_state(base);
+        else
+          state.apply((*rules)[i]);
+      } catch (const Error& e) {
+        fail(index_path("linux.resources.devices", i), e.what());
+      }
+    }
+  }
+
+  void block_io() {
+    const cgroups::BlockIoResources& b = s_.linux.resources.block_io;
+    const std::string io = "linux.resources.blockIO.";
+    auto weight = [&](const std::optional<uint16_t>& w, const std::string& path) {
+      if (w && *w != 0 && (*w < 10 || *w > 1000)) fail(path, "must be from 10 to 1000");
+    };
+    weight(b.weight, io + "weight");
+    weight(b.leaf_weight, io + "leafWeight");
+    for (size_t i = 0; i < b.weight_devices.size(); ++i) {
+      const std::string path = index_path(io + "weightDevice", i);
+      weight(b.weight_devices[i].weight, path + ".weight");
+      weight(b.weight_devices[i].leaf_weight, path + ".leafWeight");
+    }
   }
 
   void seccomp() {

@@ -238,6 +238,7 @@ TEST_CASE("features, --log --log-format json, --systemd-cgroup", "[engine]") {
   CHECK(f.at("hooks") == json::array({"prestart", "createRuntime", "createContainer",
                                       "startContainer", "poststart", "poststop"}));
   CHECK(f.at("linux").at("cgroup").at("systemd") == false);
+  CHECK(f.at("linux").at("cgroup").at("rdma") == true);  // linux.resources.rdma is applied
 
   // Exactly one JSON line per error in the log file.
   std::string log = h.scratch() + "/oci-log";

@@ -63,7 +63,7 @@ TEST_CASE("a server's init is pid 1 and sees no host process", "[lifecycle][isol
   Result r = run_sh(h, h.new_id("pid"),
                     "echo pid=$$; for p in /proc/[0-9]*; do echo proc=${p#/proc/}; done; "
                     "ps -o pid,args | tail -n +2 | while read p a; do echo ps=$p; done; "
-                    "cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -c integration_life\"\"cycle; "
+                    "cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -c 'integration_[l]ifecycle'; "
                     "[ -e /proc/" +
                         me + " ] && echo host-pid-visible; true");
   INFO(r.out << r.err);

@@ -167,6 +167,14 @@ TEST_CASE("default YAML is commented and readable", "[spec][default]") {
   CHECK(r.spec.linux.resources.memory.limit == 256LL << 20);
   CHECK(r.spec.linux.resources.cpu.quota == 50000);
   CHECK(r.spec.linux.resources.pids.limit == 128);
+  // So is the device example.
+  const std::string devices =
+      "# resources: {devices: [{allow: true, type: c, major: 10, minor: 200, access: rw}]}";
+  REQUIRE(yaml.find(devices) != std::string::npos);
+  const auto d = vsrv::spec::parse("process: {args: [sh]}\nlinux:\n  " + devices.substr(2) + "\n",
+                                   "example.yaml");
+  REQUIRE(d.spec.linux.resources.devices);
+  CHECK(vsrv::cgroups::rule_string(d.spec.linux.resources.devices->at(0)) == "c 10:200 rw");
   // Lines stay short.
   size_t start = 0;
   while (start < yaml.size()) {

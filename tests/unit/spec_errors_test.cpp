@@ -241,6 +241,80 @@ TEST_CASE("resource errors", "[spec][errors]") {
         "config.yaml:4: linux.resources.memory: must be a map");
 }
 
+TEST_CASE("device rule, blockIO, hugepage, network and rdma errors", "[spec][errors]") {
+  const std::string head = "process: {args: [sh]}\nlinux:\n  resources:\n";
+  const std::string dev = head + "    devices:\n      - ";
+  CHECK(error_of(dev + "{type: c, major: 1, minor: 3}\n") ==
+        "config.yaml:5: linux.resources.devices[0].allow: required");
+  CHECK(
+      error_of(dev + "{allow: true, type: x}\n") ==
+      "config.yaml:5: linux.resources.devices[0].type: unknown device type \"x\" (use a, b or c)");
+  CHECK(error_of(dev + "{allow: true, type: c, major: 10, minor: 183, access: rx}\n") ==
+        "config.yaml:5: linux.resources.devices[0].access: invalid access \"rx\" (use r, w and m)");
+  CHECK(error_of(dev + "{allow: true, type: c, major: 10, minor: 183, access: \"\"}\n") ==
+        "config.yaml:5: linux.resources.devices[0].access: invalid access \"\" (use r, w and m)");
+  CHECK(error_of(dev + "{allow: true, type: c, major: 4096}\n") ==
+        "config.yaml:5: linux.resources.devices[0].major: must be an integer from -1 to 4095");
+  CHECK(error_of(dev + "{allow: true, type: c, minor: 1048576}\n") ==
+        "config.yaml:5: linux.resources.devices[0].minor: must be an integer from -1 to 1048575");
+  CHECK(error_of(dev + "{allow: true, major: 1}\n") ==
+        "config.yaml:5: linux.resources.devices[0].major: not allowed with type a (every device)");
+  CHECK(error_of(dev + "{allow: false, type: a, access: r}\n") ==
+        "config.yaml:5: linux.resources.devices[0].access: type a (every device) takes access rwm: "
+        "the device cgroup resets every rule for it");
+  CHECK(error_of(dev + "{allow: true, type: c, major: 10, minor: 183}\n      - "
+                       "{allow: false, type: c, major: 10, minor: 183, access: m}\n") ==
+        "config.yaml:6: linux.resources.devices[1]: cannot deny \"c 10:183 m\" while \"c *:* m\" "
+        "allows it: the device cgroup keeps whole rules and cannot cut a hole in a wider one");
+  CHECK(error_of(head + "    devices: {allow: true}\n") ==
+        "config.yaml:4: linux.resources.devices: must be a list of {allow, type, major, minor, "
+        "access}");
+
+  const std::string io = head + "    blockIO:\n";
+  CHECK(error_of(io + "      weight: 5\n") ==
+        "config.yaml:5: linux.resources.blockIO.weight: must be from 10 to 1000");
+  CHECK(error_of(io + "      leafWeight: 1001\n") ==
+        "config.yaml:5: linux.resources.blockIO.leafWeight: must be from 10 to 1000");
+  CHECK(error_of(io + "      weight: 70000\n") ==
+        "config.yaml:5: linux.resources.blockIO.weight: must be an integer from 0 to 65535");
+  CHECK(error_of(io + "      weightDevice:\n        - {major: 8, minor: 0, weight: 2}\n") ==
+        "config.yaml:6: linux.resources.blockIO.weightDevice[0].weight: must be from 10 to 1000");
+  CHECK(error_of(io + "      throttleReadBpsDevice:\n        - {major: 7, rate: 1Mi}\n") ==
+        "config.yaml:6: linux.resources.blockIO.throttleReadBpsDevice[0].minor: required");
+  CHECK(
+      error_of(io + "      throttleWriteBpsDevice:\n        - {major: 7, minor: 0, rate: 1Mx}\n") ==
+      "config.yaml:6: linux.resources.blockIO.throttleWriteBpsDevice[0].rate: invalid size "
+      "\"1Mx\" (use bytes or a number with k, M, G, Ki, Mi, Gi)");
+  CHECK(
+      error_of(io + "      throttleWriteBpsDevice:\n        - {major: 7, minor: 0, rate: -1}\n") ==
+      "config.yaml:6: linux.resources.blockIO.throttleWriteBpsDevice[0].rate: must be 0 (no "
+      "limit) or bytes per second");
+  CHECK(
+      error_of(io + "      throttleReadIOPSDevice:\n        - {major: 7, minor: 0, rate: 1k}\n") ==
+      "config.yaml:6: linux.resources.blockIO.throttleReadIOPSDevice[0].rate: must be a "
+      "non-negative integer");
+
+  CHECK(error_of(head + "    hugepageLimits: [{pageSize: 2M, limit: 1Gi}]\n") ==
+        "config.yaml:4: linux.resources.hugepageLimits[0].pageSize: invalid page size \"2M\" (use "
+        "e.g. 2MB or 1GB)");
+  CHECK(error_of(head + "    hugepageLimits: [{pageSize: 02MB, limit: 1Gi}]\n") ==
+        "config.yaml:4: linux.resources.hugepageLimits[0].pageSize: invalid page size \"02MB\" "
+        "(use e.g. 2MB or 1GB)");
+  CHECK(error_of(head + "    hugepageLimits: [{pageSize: 2MB}]\n") ==
+        "config.yaml:4: linux.resources.hugepageLimits[0].limit: required");
+  CHECK(error_of(head + "    network: {classID: -1}\n") ==
+        "config.yaml:4: linux.resources.network.classID: must be an integer from 0 to 4294967295");
+  CHECK(error_of(head + "    network: {priorities: [{name: eth0}]}\n") ==
+        "config.yaml:4: linux.resources.network.priorities[0].priority: required");
+  CHECK(error_of(head + "    rdma: {mlx5_0: {hcaHandles: x}}\n") ==
+        "config.yaml:4: linux.resources.rdma.mlx5_0.hcaHandles: must be an integer from 0 to "
+        "4294967295");
+  CHECK(error_of(head + "    rdma: {\"mlx\xc6\xc6\": {hcaHandles: 1}}\n") ==
+        "config.yaml:4: linux.resources.rdma: must be valid UTF-8");
+  CHECK(error_of(head + "    rdma: [mlx5_0]\n") ==
+        "config.yaml:4: linux.resources.rdma: must be a map");
+}
+
 TEST_CASE("seccomp errors", "[spec][errors]") {
   const std::string head = "process: {args: [sh]}\nlinux:\n  seccomp:\n";
   CHECK(error_of(head + "    defaultAction: SCMP_ACT_EXPLODE\n") ==

@@ -323,6 +323,112 @@ TEST_CASE("cpus: a plain number is a CPU count, a string or range is a cpuset", 
   }
 }
 
+TEST_CASE("device rules, blockIO, hugepages, network and rdma", "[spec][resources]") {
+  const auto s = parse_ok(kMin +
+                          "linux:\n  resources:\n"
+                          "    devices:\n"
+                          "      - {allow: false, access: rwm}\n"
+                          "      - {allow: true, type: c, major: 10, minor: 183, access: rw}\n"
+                          "      - {allow: true, type: b, major: 7, minor: '*', access: r}\n"
+                          "      - {allow: true, type: c, major: -1, minor: 3}\n"
+                          "    blockIO:\n"
+                          "      weight: 100\n"
+                          "      weightDevice: [{major: 8, minor: 0, weight: 500}]\n"
+                          "      throttleReadBpsDevice: [{major: 7, minor: 0, rate: 10Mi}]\n"
+                          "      throttleWriteBpsDevice: [{major: 7, minor: 0, rate: 1048576}]\n"
+                          "      throttleReadIOPSDevice: [{major: 7, minor: 1, rate: 100}]\n"
+                          "      throttleWriteIOPSDevice: [{major: 7, minor: 1, rate: 0}]\n"
+                          "    hugepageLimits: [{pageSize: 2MB, limit: 64Mi}, {pageSize: 1GB, "
+                          "limit: -1}]\n"
+                          "    network: {classID: 1048577, priorities: [{name: eth0, priority: "
+                          "5}]}\n"
+                          "    rdma: {mlx5_0: {hcaHandles: 3, hcaObjects: 10000}, mlx4_0: "
+                          "{hcaObjects: 7}}\n");
+  const auto& r = s.linux.resources;
+  REQUIRE(r.devices);
+  const auto& d = *r.devices;
+  REQUIRE(d.size() == 4);
+  CHECK_FALSE(d[0].allow);
+  CHECK(d[0].type == 'a');
+  CHECK(d[0].access == vsrv::cgroups::kDevAll);
+  CHECK(d[1].allow);
+  CHECK(d[1].type == 'c');
+  CHECK(d[1].major == 10u);
+  CHECK(d[1].minor == 183u);
+  CHECK(d[1].access == (vsrv::cgroups::kDevRead | vsrv::cgroups::kDevWrite));
+  CHECK(d[2].type == 'b');
+  CHECK(d[2].major == 7u);
+  CHECK_FALSE(d[2].minor);  // '*'
+  CHECK_FALSE(d[3].major);  // -1
+  CHECK(d[3].minor == 3u);
+  CHECK(d[3].access == vsrv::cgroups::kDevAll);  // access not given: rwm
+  const auto& b = r.block_io;
+  CHECK(b.weight == 100);
+  REQUIRE(b.weight_devices.size() == 1);
+  CHECK(b.weight_devices[0].major == 8u);
+  CHECK(b.weight_devices[0].weight == 500);
+  CHECK_FALSE(b.weight_devices[0].leaf_weight);
+  REQUIRE(b.read_bps.size() == 1);
+  CHECK(b.read_bps[0].rate == 10u << 20);
+  CHECK(b.write_bps[0].rate == 1048576u);
+  CHECK(b.read_iops[0].minor == 1u);
+  CHECK(b.read_iops[0].rate == 100u);
+  CHECK(b.write_iops[0].rate == 0u);
+  REQUIRE(r.hugepage_limits.size() == 2);
+  CHECK(r.hugepage_limits[0].page_size == "2MB");
+  CHECK(r.hugepage_limits[0].limit == 64 << 20);
+  CHECK(r.hugepage_limits[1].limit == -1);
+  CHECK(r.network.class_id == 1048577u);
+  REQUIRE(r.network.priorities.size() == 1);
+  CHECK(r.network.priorities[0] == std::make_pair(std::string("eth0"), 5u));
+  REQUIRE(r.rdma.size() == 2);
+  CHECK(r.rdma.at("mlx5_0").hca_handles == 3u);
+  CHECK(r.rdma.at("mlx5_0").hca_objects == 10000u);
+  CHECK_FALSE(r.rdma.at("mlx4_0").hca_handles);
+
+  // The JSON form of the spec says the same.
+  const std::string json = vsrv::spec::to_json(s);
+  const auto again = vsrv::spec::parse(json, "config.json").spec.linux.resources;
+  REQUIRE(again.devices);
+  CHECK(again.devices->size() == 4);
+  CHECK((*again.devices)[2].access == vsrv::cgroups::kDevRead);
+  CHECK_FALSE((*again.devices)[2].minor);
+  CHECK(again.block_io.read_bps[0].rate == 10u << 20);
+  CHECK(again.block_io.weight_devices[0].weight == 500);
+  CHECK(again.hugepage_limits[1].limit == -1);
+  CHECK(again.network.priorities == r.network.priorities);
+  CHECK(again.rdma.at("mlx4_0").hca_objects == 7u);
+}
+
+TEST_CASE("a server's device rules: defaults, linux.devices, the spec's", "[spec][resources]") {
+  using vsrv::cgroups::DeviceRule;
+  std::vector<vsrv::rootfs::Device> nodes(2);
+  nodes[0].path = "/dev/fuse";
+  nodes[0].major = 10;
+  nodes[0].minor = 229;
+  nodes[1].path = "/dev/ctl";
+  nodes[1].type = 'p';  // a fifo: no rule
+  const auto defaults = vsrv::cgroups::default_device_rules();
+  const auto base = vsrv::spec::server_device_rules(nodes, std::nullopt);
+  REQUIRE(base.size() == defaults.size() + 1);
+  CHECK(vsrv::cgroups::rule_string(base.back()) == "c 10:229 rwm");
+  CHECK(base.back().allow);
+  const DeviceRule deny_all{false, 'a', std::nullopt, std::nullopt, vsrv::cgroups::kDevAll};
+  const DeviceRule hwrng{true, 'c', 10, 183, vsrv::cgroups::kDevRead};
+  const auto with = vsrv::spec::server_device_rules(nodes, std::vector<DeviceRule>{hwrng});
+  REQUIRE(with.size() == base.size() + 1);
+  CHECK(vsrv::cgroups::rule_string(with.back()) == "c 10:183 r");
+  // An engine's deny-all first: back to the base, then its rules.
+  const auto engine =
+      vsrv::spec::server_device_rules(nodes, std::vector<DeviceRule>{deny_all, hwrng});
+  REQUIRE(engine.size() == 2 * base.size() + 1);
+  const auto state = vsrv::cgroups::device_state(engine);
+  CHECK(state.allows('c', 1, 3, vsrv::cgroups::kDevRead));
+  CHECK(state.allows('c', 10, 229, vsrv::cgroups::kDevRead));
+  CHECK(state.allows('c', 10, 183, vsrv::cgroups::kDevRead));
+  CHECK_FALSE(state.allows('c', 10, 183, vsrv::cgroups::kDevWrite));
+}
+
 TEST_CASE("unknown properties are warnings with line and path", "[spec][warnings]") {
   const auto r = parse(
       "process:\n  args: [sh]\n  colour: blue\nfrobnicate: 1\nlinux:\n"
@@ -353,12 +459,15 @@ TEST_CASE("OCI fields vsrv does not implement are accepted", "[spec][warnings]")
   CHECK(r.warnings ==
         std::vector<std::string>{
             "config.json:3: process.apparmorProfile: not supported by vsrv yet, ignored",
-            "config.json:6: linux.resources.blockIO: not supported by vsrv yet, ignored",
             "config.json:7: linux.personality: not supported by vsrv yet, ignored",
         });
   CHECK(r.spec.oci_version == "1.1.0");
   REQUIRE(r.spec.linux.devices.size() == 1);  // implemented since
   CHECK(r.spec.linux.devices[0].path == "/dev/fuse");
+  // So are the device cgroup and blockIO.
+  REQUIRE(r.spec.linux.resources.devices);
+  CHECK(r.spec.linux.resources.devices->empty());
+  CHECK(r.spec.linux.resources.block_io.weight == 10);
 }
 
 TEST_CASE("annotations", "[spec][parser]") {
@@ -464,15 +573,15 @@ TEST_CASE("runc's own default config.json is accepted", "[spec][parser]") {
     const auto run = vsrv::test::run(argv);
     REQUIRE(run.status == 0);
     const auto r = vsrv::spec::parse_file(dir.path() + "/config.json");
-    // runc writes a deny-all device cgroup rule (not when rootless); vsrv
-    // says it ignores it.
-    if (rootless) {
-      CHECK(r.warnings.empty());
-    } else {
-      REQUIRE(r.warnings.size() == 1);
-      CHECK(r.warnings[0].find("config.json:") == 0);
-      CHECK(r.warnings[0].find(": linux.resources.devices: not supported by vsrv yet, ignored") !=
-            std::string::npos);
+    // runc writes a deny-all device cgroup rule (not when rootless).
+    CHECK(r.warnings.empty());
+    if (!rootless) {
+      REQUIRE(r.spec.linux.resources.devices);
+      REQUIRE(r.spec.linux.resources.devices->size() == 1);
+      const auto& rule = r.spec.linux.resources.devices->front();
+      CHECK_FALSE(rule.allow);
+      CHECK(rule.type == 'a');
+      CHECK(rule.access == vsrv::cgroups::kDevAll);
     }
     CHECK(r.spec.process.args == std::vector<std::string>{"sh"});
     CHECK(r.spec.hostname == "runc");

@@ -94,8 +94,9 @@ done
 ver_off=$(od -An -tu2 -j $((0x20E)) -N2 "$kernel" | tr -d ' ')
 kver=$(dd if="$kernel" bs=1 skip=$((ver_off + 0x200)) count=128 status=none | tr '\0' ' ' | cut -d' ' -f1)
 moddir=/lib/modules/$kver
-# overlayfs (templates' root filesystems) is a module in Debian's kernel.
-for m in overlay; do
+# overlayfs (templates' root filesystems) and loop (the block device the
+# blockIO tests throttle) are modules in Debian's kernel.
+for m in overlay loop; do
   ko=$(find "$moddir/kernel" -name "$m.ko*" 2>/dev/null | head -n1)
   if [ -z "$ko" ]; then
     grep -q "/$m.ko" "$moddir/modules.builtin" 2>/dev/null || die "module $m not found in $moddir"

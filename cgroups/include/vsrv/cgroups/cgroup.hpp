@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "vsrv/cgroups/devices.hpp"
+
 namespace vsrv::cgroups {
 
 struct MemoryResources {
@@ -32,11 +34,56 @@ struct CpuResources {
 struct PidsResources {
   std::optional<int64_t> limit;  // -1 or 0 = unlimited
 };
+// OCI linux.resources.blockIO. Weights are OCI's (10-1000; 0 = not set).
+struct WeightDevice {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  std::optional<uint16_t> weight;
+  std::optional<uint16_t> leaf_weight;
+};
+struct ThrottleDevice {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  uint64_t rate = 0;  // bytes or operations per second; 0 = no limit
+};
+struct BlockIoResources {
+  std::optional<uint16_t> weight;
+  std::optional<uint16_t> leaf_weight;
+  std::vector<WeightDevice> weight_devices;
+  std::vector<ThrottleDevice> read_bps, write_bps, read_iops, write_iops;
+  bool empty() const {
+    return !weight && !leaf_weight && weight_devices.empty() && read_bps.empty() &&
+           write_bps.empty() && read_iops.empty() && write_iops.empty();
+  }
+};
+struct HugepageLimit {
+  std::string page_size;  // as the kernel names it: "2MB", "1GB", "64KB"
+  int64_t limit = 0;      // bytes; -1 = unlimited
+};
+// OCI linux.resources.network (cgroup v1 net_cls / net_prio only).
+struct NetworkResources {
+  std::optional<uint32_t> class_id;
+  std::vector<std::pair<std::string, uint32_t>> priorities;  // interface, priority
+  bool empty() const { return !class_id && priorities.empty(); }
+};
+struct RdmaLimit {
+  std::optional<uint32_t> hca_handles;
+  std::optional<uint32_t> hca_objects;
+};
 struct Resources {
   MemoryResources memory;
   CpuResources cpu;
   PidsResources pids;
   std::map<std::string, std::string> unified;  // raw v2 files
+  // The device rules to enforce, in order, starting from "allow all" (see
+  // DeviceState): apply() makes the cgroup's rules exactly these. The spec
+  // parser puts the spec's own rules here; the runtime puts a server's whole
+  // list (default_device_rules(), its linux.devices, then the spec's).
+  std::optional<std::vector<DeviceRule>> devices;
+  BlockIoResources block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  NetworkResources network;
+  std::map<std::string, RdmaLimit> rdma;  // by device name (e.g. mlx5_0)
 };
 
 // What a cgroup (with its descendants) uses and how often it hit its limits.

@@ -31,6 +31,10 @@ void validate_unified_key(const std::string& key);
 // cgroup v1 cpu.shares -> cgroup v2 cpu.weight (2 -> 1, 1024 -> 39, 262144 -> 10000).
 uint64_t shares_to_weight(uint64_t shares);
 
+// OCI blockIO weight (10-1000) -> cgroup v2 io.weight (1-10000): 10 -> 1,
+// 100 -> 910, 1000 -> 10000 (runc's mapping). io.bfq.weight takes OCI's.
+uint64_t blkio_weight_to_io_weight(uint64_t weight);
+
 // OCI memory.swap (memory+swap; -1 unlimited) -> cgroup v2 memory.swap.max
 // (swap alone): "max" or a byte count; empty when nothing is to be written.
 // Throws vsrv::Error naming linux.resources.memory.swap when it cannot be

@@ -65,12 +65,12 @@ struct PortMap {
 };
 
 struct Network {
-  std::string mode = "none";  // none | host | bridge | routed | ns
-  std::string address;        // IPv4: "auto" or CIDR; empty = auto (bridge, routed)
-  std::string address6;       // IPv6: "auto" or CIDR; empty = none
-  int mtu = 0;                // 0: the host's network config
+  std::string mode = "none";   // none | host | bridge | routed | ns
+  std::string address;         // IPv4: "auto" or CIDR; empty = auto (bridge, routed)
+  std::string address6;        // IPv6: "auto" or CIDR; empty = none
+  int mtu = 0;                 // 0: the host's network config
   std::vector<PortMap> ports;  // "8080:80/tcp"
-  std::string path;           // mode ns
+  std::string path;            // mode ns
 };
 
 // What OCI has no field for.
@@ -102,5 +102,16 @@ struct Spec {
 
   bool has_namespace(isolation::NsType type) const;
 };
+
+// The device cgroup rules of a server, in order: cgroups::default_device_rules()
+// (deny all, then the standard devices), an allow rwm for each node of
+// linux.devices, then `rules` (linux.resources.devices, or those of an
+// update). A deny-all rule among `rules` (what engines write first) starts
+// again from the defaults and the nodes, as runc always keeps them.
+std::vector<cgroups::DeviceRule> server_device_rules(
+    const std::vector<rootfs::Device>& nodes,
+    const std::optional<std::vector<cgroups::DeviceRule>>& rules);
+// True for a rule server_device_rules reads as "back to the defaults".
+bool is_deny_all(const cgroups::DeviceRule& rule);
 
 }  // namespace vsrv::spec

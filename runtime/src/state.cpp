@@ -143,12 +143,6 @@ State StateStore::read(const std::string& id) const {
   } catch (const std::exception& e) {
     throw Error(ErrorKind::kState, "server " + id + ": state.json is corrupt: " + e.what());
   }
-  if (auto code = try_read_file(exit_path(id))) {
-    try {
-      s.exit_status = std::stoi(*code);
-    } catch (...) {
-    }
-  }
   return s;
 }
 
@@ -197,6 +191,15 @@ State StateStore::derive(State s) const {
       break;
     case Status::kStopped:
       break;
+  }
+  // The exit code, once stopped (written by the monitor or an attached run).
+  if (s.status == Status::kStopped && !s.exit_status) {
+    if (auto code = try_read_file(exit_path(s.id))) {
+      try {
+        s.exit_status = std::stoi(*code);
+      } catch (...) {
+      }
+    }
   }
   return s;
 }

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -146,13 +148,22 @@ State StateStore::read(const std::string& id) const {
   return s;
 }
 
+bool StateStore::durable() const {
+  if (durable_ < 0) {
+    struct statfs fs;
+    bool volatile_fs = ::statfs(root_.c_str(), &fs) == 0 &&
+                       (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+    durable_ = volatile_fs ? 0 : 1;
+  }
+  return durable_ == 1;
+}
+
 void StateStore::write(const State& state) const {
-  // --root is a tmpfs: nothing here outlives the host, so no fsync.
-  write_file_atomic(dir(state.id) + "/state.json", state_to_json(state), 0600, false);
+  write_file_atomic(dir(state.id) + "/state.json", state_to_json(state), 0600, durable());
 }
 
 void StateStore::write_exit(const std::string& id, int status) const {
-  write_file_atomic(exit_path(id), std::to_string(status) + "\n", 0600, false);
+  write_file_atomic(exit_path(id), std::to_string(status) + "\n", 0600, durable());
 }
 
 void StateStore::remove(const std::string& id) const {

@@ -80,7 +80,8 @@ class StateStore {
 
   // Reads state.json; throws kState "server X does not exist".
   State read(const std::string& id) const;
-  // Atomically replaces state.json.
+  // Atomically replaces state.json (temp + rename, and fsync of the file
+  // and the dir unless --root is a tmpfs, where nothing outlives the host).
   void write(const State& state) const;
   // Records the exit status (written by whoever reaps the init).
   void write_exit(const std::string& id, int status) const;
@@ -94,7 +95,10 @@ class StateStore {
   State derive(State recorded) const;
 
  private:
+  bool durable() const;  // --root is on a filesystem that outlives a crash
+
   std::string root_;
+  mutable int durable_ = -1;  // -1: not looked at yet
 };
 
 std::string state_to_json(const State& s);

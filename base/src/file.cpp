@@ -61,7 +61,9 @@ std::string read_file_at(int dirfd, const std::string& path) {
   return read_fd(fd.get(), path);
 }
 
-std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+std::string read_file(const std::string& path) {
+  return read_file_at(AT_FDCWD, path);
+}
 
 std::optional<std::string> try_read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -144,7 +146,8 @@ static void remove_children(int dirfd, dev_t dev, const std::string& path) {
     }
     if (S_ISDIR(st.st_mode)) {
       if (st.st_dev != dev) throw Error("remove " + path + "/" + name + ": is a mount point");
-      UniqueFd child(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd child(
+          ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) throw SysError("open " + path + "/" + name);
       remove_children(child.get(), dev, path + "/" + name);
       if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -153,6 +156,18 @@ static void remove_children(int dirfd, dev_t dev, const std::string& path) {
       throw SysError("unlink " + path + "/" + name);
     }
   }
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return out;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
 }
 
 void remove_tree(const std::string& path) {

@@ -37,15 +37,7 @@ void validate_name(const std::string& name) {
 }
 
 std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 // Leftovers of builds and removals whose vsrv died (".NAME.tmp-PID",

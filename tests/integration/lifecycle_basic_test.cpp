@@ -1,7 +1,6 @@
 // The basic lifecycle: create and start as two steps (nothing of the user's
 // process runs before start), run -d with its log and recorded exit status,
 // and states derived honestly (a reused pid is not our server).
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,11 +55,7 @@ std::string link_of(const std::string& path) {
 std::vector<std::string> fd_targets(int pid) {
   std::string dir = "/proc/" + std::to_string(pid) + "/fd";
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  REQUIRE(d);
-  while (auto* e = ::readdir(d))
-    if (e->d_name[0] != '.') out.push_back(link_of(dir + "/" + e->d_name));
-  ::closedir(d);
+  for (const std::string& fd : vsrv::list_dir(dir)) out.push_back(link_of(dir + "/" + fd));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -19,15 +19,7 @@ namespace {
 const char* kSleeper = "process: {args: [sleep, '1000'], terminal: false}\n";
 
 std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 // The command failed as documented and created nothing at all.

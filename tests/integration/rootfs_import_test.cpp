@@ -41,15 +41,7 @@ bool exists(const std::string& path) {
 }
 
 std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 std::string xattr_of(const std::string& path, const char* key) {

@@ -47,15 +47,7 @@ std::string make_tarball(const std::string& dir, const std::string& out,
 }
 
 std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 // Nothing named after the template in the templates dir: no template, no

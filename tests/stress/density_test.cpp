@@ -58,14 +58,7 @@ int env_count(const char* name, int fallback) {
 }
 
 std::vector<std::string> dir_names(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
+  std::vector<std::string> out = vsrv::list_dir(dir);
   std::sort(out.begin(), out.end());
   return out;
 }

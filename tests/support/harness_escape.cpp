@@ -141,15 +141,7 @@ std::vector<std::string> host_mounts_mentioning(const std::string& text) {
 }
 
 std::vector<std::string> dir_names(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 std::map<std::string, std::string> key_values(const std::string& out) {

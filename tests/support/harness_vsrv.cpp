@@ -53,15 +53,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 std::vector<std::string> dir_entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
+  return vsrv::list_dir(dir);
 }
 
 // Directories below dir whose path ends with tail (cgroup trees are small).

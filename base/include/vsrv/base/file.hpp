@@ -32,6 +32,8 @@ void make_dirs(const std::string& path, mode_t mode = 0755);
 
 // rm -rf that never crosses a mount point (openat/unlinkat walk, no symlink following).
 void remove_tree(const std::string& path);
+// Names in a directory, without "." and ".."; empty when it cannot be read.
+std::vector<std::string> list_dir(const std::string& path);
 
 // write(2)/read(2) loops retrying EINTR and short counts. write_all throws.
 void write_all(int fd, const void* data, size_t len);

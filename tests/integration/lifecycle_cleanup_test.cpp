@@ -206,17 +206,7 @@ TEST_CASE("delete --force cleans a create killed halfway", "[lifecycle][cleanup]
         create_ms * step / steps + static_cast<int>(::random() % (create_ms / steps + 1));
     std::string id = h.new_id("half");
     auto argv = h.argv({"create", "--template", kTemplate, "-f", spec, id});
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      int devnull = ::open("/dev/null", O_RDWR);
-      for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
+    pid_t pid = vsrv::test::spawn_quiet(argv);
     sleep_ms(delay_ms);
     ::kill(pid, SIGKILL);
     int status = 0;

@@ -71,20 +71,8 @@ std::vector<pid_t> children_of(pid_t pid) {
 }
 
 // Starts argv with VSRV_TEST_STOP_AT=point, its output to /dev/null.
-pid_t spawn_stopping_at(std::vector<std::string> argv, const std::string& point) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::setenv("VSRV_TEST_STOP_AT", point.c_str(), 1);
-    int devnull = ::open("/dev/null", O_RDWR);
-    for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+pid_t spawn_stopping_at(const std::vector<std::string>& argv, const std::string& point) {
+  return vsrv::test::spawn_quiet(argv, {"VSRV_TEST_STOP_AT=" + point});
 }
 
 // The process (pid, or its child: the monitor) stopped at the stop point;

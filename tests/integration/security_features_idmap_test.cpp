@@ -339,17 +339,7 @@ TEST_CASE("a killed idmap create leaves a range that delete --force frees", "[se
   std::string id = h.new_id("hooked");
   auto argv = h.argv({"--idmap-pool", pool.arg(), "create", "--template", kTemplate, "--pid-file",
                       h.scratch() + "/init.pid", "-f", h.write_spec(spec), id});
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_RDWR);
-    for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-    std::vector<char*> args;
-    for (auto& s : argv) args.push_back(s.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_t pid = vsrv::test::spawn_quiet(argv);
   std::optional<std::string> hook_pid;
   for (int i = 0; i < 1000 && !hook_pid; ++i) {
     sleep_ms(10);
@@ -382,17 +372,7 @@ TEST_CASE("a killed idmap create leaves a range that delete --force frees", "[se
     std::string half = h.new_id("half");
     auto half_argv =
         h.argv({"--idmap-pool", pool.arg(), "create", "--template", kTemplate, "-f", plain, half});
-    pid_t p = ::fork();
-    REQUIRE(p >= 0);
-    if (p == 0) {
-      int devnull = ::open("/dev/null", O_RDWR);
-      for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-      std::vector<char*> args;
-      for (auto& s : half_argv) args.push_back(s.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
+    pid_t p = vsrv::test::spawn_quiet(half_argv);
     sleep_ms(create_ms * step / steps);
     ::kill(p, SIGKILL);
     REQUIRE(::waitpid(p, nullptr, 0) == p);

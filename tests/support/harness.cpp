@@ -15,6 +15,22 @@
 
 namespace vsrv::test {
 
+pid_t spawn_quiet(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw SysError("fork");
+  if (pid == 0) {
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    int devnull = ::open("/dev/null", O_RDWR);
+    for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 Result run(const std::vector<std::string>& argv, const std::string& input) {
   Pipe in = Pipe::make(), out = Pipe::make(), err = Pipe::make();
   pid_t pid = ::fork();

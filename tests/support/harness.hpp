@@ -2,6 +2,8 @@
 // removed even when a test fails.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,10 @@ struct Result {
 
 // Runs argv (argv[0] is a path) with optional stdin data; captures output.
 Result run(const std::vector<std::string>& argv, const std::string& input = "");
+
+// Starts argv (argv[0] a path) with stdio on /dev/null and extra environment
+// (NAME=VALUE) added; returns its pid for the caller to signal and reap.
+pid_t spawn_quiet(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 
 // A temporary directory (under /tmp, or dir), removed recursively on destruction.
 class TempDir {

@@ -116,17 +116,11 @@ void release_unused(const std::string& root, const std::string& bridge, bool tab
   bool recorded = !bridge.empty() && ::access(bridge_record(root, bridge).c_str(), F_OK) == 0;
   if (!recorded && !table) return;
   HostNetLock lock(root, true);
-  std::string first_error;
-  auto step = [&](auto&& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      if (first_error.empty()) first_error = e.what();
-    }
-  };
+  FirstError errors;
+  auto step = [&](auto&& fn) { errors.step(fn); };
   if (recorded) step([&] { release_unused_bridge(root, bridge); });
   if (table) step([&] { isolation::remove_forward_table_if_unused(); });
-  if (!first_error.empty()) throw Error(first_error);
+  if (errors.failed()) throw Error(errors.message());
 }
 
 }  // namespace vsrv::runtime

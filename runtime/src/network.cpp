@@ -261,14 +261,8 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
   for (const auto& k : Ipam::journaled(ipam_journal(g, id)))
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   if (net.mode.empty() && keys.empty()) return;
-  std::string first_error;
-  auto step = [&](auto&& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      if (first_error.empty()) first_error = e.what();
-    }
-  };
+  FirstError errors;
+  auto step = [&](auto&& fn) { errors.step(fn); };
   std::vector<isolation::PortForward> ports;
   step([&] {
     for (const auto& p : net.ports) ports.push_back(port_from_record(p));
@@ -283,11 +277,11 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
       step([&] { isolation::delete_device_route(net.host_if, parse_cidr(r)); });
     step([&] { isolation::delete_link(net.host_if); });
   }
-  if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
+  if (errors.failed() && !force) throw Error("network teardown: " + errors.message());
   for (const auto& key : keys) ipam.release(key, id);
   // What servers share, when vsrv made it and this was its last user.
   step([&] { release_unused(g.root, net.bridge, !net.ports.empty()); });
-  if (!first_error.empty() && !force) throw Error("network teardown: " + first_error);
+  if (errors.failed() && !force) throw Error("network teardown: " + errors.message());
 }
 
 }  // namespace vsrv::runtime

@@ -9,9 +9,9 @@ namespace vsrv {
 
 // Exit-code classes of the CLI contract (DESIGN.md §3).
 enum class ErrorKind {
-  kUsage = 1,  // bad argument or spec
-  kState = 2,  // server missing or in the wrong state
-  kSystem = 1, // the kernel or the host refused
+  kUsage = 1,   // bad argument or spec
+  kState = 2,   // server missing or in the wrong state
+  kSystem = 1,  // the kernel or the host refused
 };
 
 class Error : public std::runtime_error {
@@ -34,6 +34,25 @@ class SysError : public Error {
 
  private:
   int err_;
+};
+
+// Runs every step of a teardown even when one fails, keeping the first
+// failure's message: step([&] { ... }); then throw with message() if any.
+class FirstError {
+ public:
+  template <class Fn>
+  void step(Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      if (message_.empty()) message_ = e.what();
+    }
+  }
+  bool failed() const { return !message_.empty(); }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
 };
 
 }  // namespace vsrv

@@ -44,6 +44,7 @@ struct Phase {
   int64_t total_ns = 0;
   std::vector<int64_t> start_ns;
   double mem_kib = 0;          // MemAvailable delta / N
+  double pinned_kib = 0;       // anon + kernel memory delta / N (no page cache)
   double cgroup_kib = 0;       // charged to the servers' memory cgroups, per server
   double runtime_pss_kib = 0;  // runtime-owned processes (monitors), per server
   int runtime_procs = 0;
@@ -52,10 +53,6 @@ struct Phase {
   std::vector<int64_t> teardown_ns;
   int64_t teardown_total_ns = 0;
 };
-
-long long mem_available_kib() {
-  return field_kib(read_file("/proc/meminfo"), "MemAvailable");
-}
 
 long long pss_kib(int pid) {
   auto s = try_read_file("/proc/" + std::to_string(pid) + "/smaps_rollup");
@@ -152,6 +149,7 @@ class Density {
     ::sync();
     sleep_ms(o_.settle_ms);
     long long mem_before = mem_available_kib();
+    long long pinned_before = pinned_kib();
 
     std::cout << "; starting" << std::flush;
     int64_t t0 = now_ns();
@@ -165,6 +163,7 @@ class Density {
 
     sleep_ms(o_.settle_ms);
     p.mem_kib = static_cast<double>(mem_before - mem_available_kib()) / n;
+    p.pinned_kib = static_cast<double>(pinned_kib() - pinned_before) / n;
     p.cgroup_kib = static_cast<double>(cgroup_memory_kib(cg)) / n;
     measure_processes(rt, p);
 
@@ -279,6 +278,9 @@ void report(int n, const Phase* v, const Phase* r) {
   row(
       "host memory per idle server (KiB, MemAvailable delta / N)",
       [](const Phase& p) { return p.mem_kib; }, 0);
+  row(
+      "  anon + kernel memory per server (KiB; no page cache)",
+      [](const Phase& p) { return p.pinned_kib; }, 0);
   row(
       "memory charged to the servers' cgroups per server (KiB)",
       [](const Phase& p) { return p.cgroup_kib; }, 0);

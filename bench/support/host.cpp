@@ -25,6 +25,20 @@ long long mem_available_kib() {
   return v[v.size() / 2];
 }
 
+long long pinned_kib() {
+  std::vector<long long> v;
+  for (int i = 0; i < 5; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string m = read_file("/proc/meminfo");
+    long long sum = 0;
+    for (const char* f : {"AnonPages", "Shmem", "Slab", "KernelStack", "PageTables", "Percpu"})
+      sum += std::max(0LL, field_kib(m, f));
+    v.push_back(sum);
+  }
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 long long cgroup_memory_kib(const std::string& rel) {
   for (const auto& dir : own_cgroup_dirs(rel)) {
     for (const char* f : {"/memory.usage_in_bytes", "/memory.current"}) {

@@ -10,6 +10,9 @@ std::string load_average();
 
 // MemAvailable from /proc/meminfo, the median of a few readings 100 ms apart.
 long long mem_available_kib();
+// Memory no page cache reclaim can give back: AnonPages + Shmem + Slab +
+// KernelStack + PageTables + Percpu of /proc/meminfo (KiB, median of 5).
+long long pinned_kib();
 
 // Memory charged to the cgroup "<own cgroup>/rel" (v1 memory.usage_in_bytes,
 // or v2 memory.current), in KiB; -1 when there is no such file.

@@ -44,7 +44,7 @@ struct Phase {
   int64_t total_ns = 0;
   std::vector<int64_t> start_ns;
   double mem_kib = 0;          // MemAvailable delta / N
-  double pinned_kib = 0;       // anon + kernel memory delta / N (no page cache)
+  double pinned_kib = 0;       // unreclaimable memory delta / N (anon + kernel, no caches)
   double cgroup_kib = 0;       // charged to the servers' memory cgroups, per server
   double runtime_pss_kib = 0;  // runtime-owned processes (monitors), per server
   int runtime_procs = 0;
@@ -279,7 +279,7 @@ void report(int n, const Phase* v, const Phase* r) {
       "host memory per idle server (KiB, MemAvailable delta / N)",
       [](const Phase& p) { return p.mem_kib; }, 0);
   row(
-      "  anon + kernel memory per server (KiB; no page cache)",
+      "  unreclaimable memory per server (KiB: anon + kernel, no caches)",
       [](const Phase& p) { return p.pinned_kib; }, 0);
   row(
       "memory charged to the servers' cgroups per server (KiB)",

@@ -31,7 +31,8 @@ long long pinned_kib() {
     if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::string m = read_file("/proc/meminfo");
     long long sum = 0;
-    for (const char* f : {"AnonPages", "Shmem", "Slab", "KernelStack", "PageTables", "Percpu"})
+    for (const char* f :
+         {"AnonPages", "Shmem", "SUnreclaim", "KernelStack", "PageTables", "Percpu"})
       sum += std::max(0LL, field_kib(m, f));
     v.push_back(sum);
   }

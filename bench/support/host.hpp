@@ -10,8 +10,9 @@ std::string load_average();
 
 // MemAvailable from /proc/meminfo, the median of a few readings 100 ms apart.
 long long mem_available_kib();
-// Memory no page cache reclaim can give back: AnonPages + Shmem + Slab +
-// KernelStack + PageTables + Percpu of /proc/meminfo (KiB, median of 5).
+// Memory no reclaim can give back: AnonPages + Shmem + SUnreclaim +
+// KernelStack + PageTables + Percpu of /proc/meminfo (KiB, median of 5);
+// page cache and reclaimable slab (dentries, inodes) are left out.
 long long pinned_kib();
 
 // Memory charged to the cgroup "<own cgroup>/rel" (v1 memory.usage_in_bytes,

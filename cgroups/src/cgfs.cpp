@@ -209,8 +209,9 @@ std::string make_cgroup_dirs(const std::string& base, const std::vector<std::str
       }
       if (errno == EEXIST) throw Error("cgroup " + dir + " exists already");
       // A shared parent we found may have been removed meanwhile by another
-      // create's rollback: start again from the top (bounded).
-      if (errno == ENOENT && i > 0 && restarts++ < 3) {
+      // create's rollback or the delete of its last server: start again
+      // from the top (bounded).
+      if (errno == ENOENT && i > 0 && restarts++ < 100) {
         dir = existing = base;
         i = static_cast<size_t>(-1);
         continue;

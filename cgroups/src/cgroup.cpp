@@ -43,6 +43,25 @@ std::vector<std::string> Cgroup::dirs_for(const std::string& path) {
   return out;
 }
 
+int Cgroup::parents_made_for(const std::string& path) {
+  if (path.empty() || path[0] == '/') return 0;
+  return static_cast<int>(cgroup_path_components(path).size()) - 1;
+}
+
+void Cgroup::remove_empty_parents(const std::vector<std::string>& dirs, int levels) {
+  const std::string prefix = std::string(kCgroupRoot) + "/";
+  for (const std::string& d : dirs) {
+    std::string dir = d;
+    for (int i = 0; i < levels; ++i) {
+      dir = parent_of(dir);
+      if (dir.rfind(prefix, 0) != 0) break;  // never outside the cgroup mounts
+      // ENOTEMPTY/EBUSY: another server (or a process) is still in it; a
+      // hierarchy's root is a mount point (EBUSY).
+      if (::rmdir(dir.c_str()) < 0) break;
+    }
+  }
+}
+
 std::unique_ptr<Cgroup> create_v2_at(const std::string& mount, const std::string& path) {
   if (!is_cgroup2(mount)) throw Error("create cgroup " + path + ": " + mount + " is not cgroup2");
   std::vector<std::string> comps = cgroup_path_components(path);

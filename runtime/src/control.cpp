@@ -74,7 +74,8 @@ void kill(const GlobalOptions& g, const std::string& id, int sig, bool all) {
   UniqueFd lock = store.lock(id);
   State st = store.derive(store.read(id));
   if (st.status == Status::kStopped || st.status == Status::kCreating)
-    throw Error(ErrorKind::kState, "server " + id + " is " + status_name(st.status) + ", not running");
+    throw Error(ErrorKind::kState,
+                "server " + id + " is " + status_name(st.status) + ", not running");
   if (all) {
     cgroups::Cgroup::load(st.cgroup_dirs)->kill_all(sig);
     return;
@@ -150,6 +151,9 @@ void remove_server(const GlobalOptions& g, const std::string& id, bool force, bo
     // Let the monitor record the exit before its directory goes away.
     if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
     if (auto cg = existing_cgroup(st)) cg->remove();
+    // The parents a relative cgroupsPath made (vsrv/ in the caller's own
+    // cgroups), once no other server is left in them.
+    cgroups::Cgroup::remove_empty_parents(st.cgroup_dirs, st.cgroup_parents);
     teardown_network(g, id, st.net, force);
   }
   if (!keep_data) {

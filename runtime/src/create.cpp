@@ -190,6 +190,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   // Recorded before they exist, so that delete --force finds them when this
   // create is killed between making them and recording them.
   st.cgroup_dirs = cgroups::Cgroup::dirs_for(cg_path);
+  st.cgroup_parents = cgroups::Cgroup::parents_made_for(cg_path);
   store.write(st);
   std::shared_ptr<cgroups::Cgroup> cg = cgroups::Cgroup::create(cg_path);
   undo.push([cg] {

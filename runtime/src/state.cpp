@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -21,11 +21,16 @@ using nlohmann::json;
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::kCreating: return "creating";
-    case Status::kCreated: return "created";
-    case Status::kRunning: return "running";
-    case Status::kPaused: return "paused";
-    case Status::kStopped: return "stopped";
+    case Status::kCreating:
+      return "creating";
+    case Status::kCreated:
+      return "created";
+    case Status::kRunning:
+      return "running";
+    case Status::kPaused:
+      return "paused";
+    case Status::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -57,12 +62,12 @@ std::string state_to_json(const State& s) {
             {"annotations", s.annotations}};
   if (s.stop_requested) j["stopRequested"] = true;
   if (s.restarts) j["restarts"] = s.restarts;
+  if (s.cgroup_parents) j["cgroupParents"] = s.cgroup_parents;
   if (!s.hooks.empty()) j["hooks"] = s.hooks;
   if (s.idmap_base) j["idmap"] = {{"hostID", *s.idmap_base}, {"size", 65536}};
   if (!s.net.mode.empty()) {
-    j["network"] = {{"mode", s.net.mode},           {"hostIf", s.net.host_if},
-                    {"addresses", s.net.addresses}, {"ipam", s.net.ipam},
-                    {"routes", s.net.routes},       {"ports", s.net.ports}};
+    j["network"] = {{"mode", s.net.mode}, {"hostIf", s.net.host_if}, {"addresses", s.net.addresses},
+                    {"ipam", s.net.ipam}, {"routes", s.net.routes},  {"ports", s.net.ports}};
     if (!s.net.bridge.empty()) j["network"]["bridge"] = s.net.bridge;
   }
   return j.dump(2) + "\n";
@@ -89,6 +94,7 @@ State state_from_json(const std::string& text) {
   s.annotations = j.value("annotations", std::map<std::string, std::string>{});
   s.stop_requested = j.value("stopRequested", false);
   s.restarts = j.value("restarts", 0);
+  s.cgroup_parents = j.value("cgroupParents", 0);
   s.hooks = j.value("hooks", "");
   if (j.contains("idmap")) s.idmap_base = j["idmap"].at("hostID").get<uint32_t>();
   if (j.contains("network")) {
@@ -151,8 +157,8 @@ State StateStore::read(const std::string& id) const {
 bool StateStore::durable() const {
   if (durable_ < 0) {
     struct statfs fs;
-    bool volatile_fs = ::statfs(root_.c_str(), &fs) == 0 &&
-                       (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+    bool volatile_fs =
+        ::statfs(root_.c_str(), &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
     durable_ = volatile_fs ? 0 : 1;
   }
   return durable_ == 1;

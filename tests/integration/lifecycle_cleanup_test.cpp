@@ -227,3 +227,42 @@ TEST_CASE("delete --force cleans a create killed halfway", "[lifecycle][cleanup]
   CHECK(states_seen > 0);  // some kills landed after the state was written
   CHECK(mountinfo().size() == mounts_before);
 }
+
+TEST_CASE("the parents a relative cgroupsPath made go with the last server in them",
+          "[lifecycle][cleanup]") {
+  VsrvHarness h;
+  // Two levels of parents of our own, shared by two servers.
+  std::string top = h.new_id("cgtop");
+  std::string a = h.new_id("cga"), b = h.new_id("cgb");
+  auto spec_for = [&](const std::string& id) {
+    return h.write_spec(std::string(kSleeper) + "linux: {cgroupsPath: " + top + "/mid/" + id +
+                        "}\n");
+  };
+  h.run_detached(a, kSleeper);  // a server at the default vsrv/ID, untouched by all this
+  std::string plain = a;
+  a = h.new_id("cga2");
+  REQUIRE(h.vsrv({"run", "-d", "--template", kTemplate, "-f", spec_for(a), a}).status == 0);
+  REQUIRE(h.vsrv({"run", "-d", "--template", kTemplate, "-f", spec_for(b), b}).status == 0);
+  auto dirs_a = cgroup_dirs(h, a);
+  REQUIRE_FALSE(dirs_a.empty());
+  auto parent = [](const std::string& d) { return d.substr(0, d.rfind('/')); };
+  for (const auto& d : dirs_a) REQUIRE(parent(d).substr(parent(d).rfind('/') + 1) == "mid");
+
+  // b still lives in mid/: the parents stay.
+  REQUIRE(h.vsrv({"delete", "--force", a}).status == 0);
+  for (const auto& d : dirs_a) {
+    CHECK_FALSE(::access(d.c_str(), F_OK) == 0);
+    CHECK(::access(parent(d).c_str(), F_OK) == 0);
+  }
+  // The last one: mid/ and top/ go in every hierarchy, the caller's own
+  // cgroup and the plain server's stay.
+  REQUIRE(h.vsrv({"delete", "--force", b}).status == 0);
+  for (const auto& d : dirs_a) {
+    INFO(d);
+    CHECK_FALSE(::access(parent(d).c_str(), F_OK) == 0);
+    CHECK_FALSE(::access(parent(parent(d)).c_str(), F_OK) == 0);
+    CHECK(::access(parent(parent(parent(d))).c_str(), F_OK) == 0);
+  }
+  for (const auto& d : cgroup_dirs(h, plain)) CHECK(::access(d.c_str(), F_OK) == 0);
+  CHECK(h.status(plain) == "running");
+}

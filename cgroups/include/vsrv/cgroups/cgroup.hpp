@@ -157,6 +157,13 @@ class Cgroup {
   // The directories create(path) makes (its dirs()), without making them: a
   // caller records them first, so that a create killed halfway can be undone.
   static std::vector<std::string> dirs_for(const std::string& path);
+  // How many directories above each of dirs_for(path) create(path) may make
+  // and share with other cgroups: the parents of a relative path (0 for an
+  // absolute one, whose parents belong to whoever gave it).
+  static int parents_made_for(const std::string& path);
+  // Removes up to levels parents of each dir, bottom up, while they are empty
+  // (a cgroup with children or processes stays).
+  static void remove_empty_parents(const std::vector<std::string>& dirs, int levels);
   // Reopens a cgroup from the directories recorded by dirs() (e.g. in state).
   static std::unique_ptr<Cgroup> load(const std::vector<std::string>& dirs);
   // Which backend this host uses.

@@ -33,29 +33,30 @@ struct NetState {
 struct State {
   std::string id;
   Status status = Status::kCreating;  // as recorded; see StateStore::derive
-  pid_t pid = 0;                       // the server's init, as seen from the host
-  uint64_t pid_start = 0;              // its start time (guards against pid reuse)
-  pid_t monitor_pid = 0;               // 0 when an engine brings its own monitor
+  pid_t pid = 0;                      // the server's init, as seen from the host
+  uint64_t pid_start = 0;             // its start time (guards against pid reuse)
+  pid_t monitor_pid = 0;              // 0 when an engine brings its own monitor
   uint64_t monitor_start = 0;
-  int stop_signal = 15;                // vsrv.stopSignal, SIGTERM by default
-  pid_t creator_pid = 0;               // the vsrv process that is creating it
+  int stop_signal = 15;   // vsrv.stopSignal, SIGTERM by default
+  pid_t creator_pid = 0;  // the vsrv process that is creating it
   uint64_t creator_start = 0;
   std::string bundle;
-  std::string rootfs;                  // host path of the server's root
-  std::string spec_source;             // file name the spec came from, for messages
-  std::string template_name;           // empty for a bundle rootfs
-  std::string created;                 // RFC 3339 UTC
+  std::string rootfs;         // host path of the server's root
+  std::string spec_source;    // file name the spec came from, for messages
+  std::string template_name;  // empty for a bundle rootfs
+  std::string created;        // RFC 3339 UTC
   std::vector<std::string> cgroup_dirs;
+  int cgroup_parents = 0;  // levels above each dir a relative cgroupsPath made (vsrv/ID: 1)
   // vsrv.idmap: the first of its 65536 host ids (idmap_pool.hpp), recorded
   // before the range is held.
   std::optional<uint32_t> idmap_base;
   std::map<std::string, std::string> annotations;
-  std::optional<int> exit_status;      // from the exit file, when recorded
+  std::optional<int> exit_status;  // from the exit file, when recorded
   bool oom_killed = false;
-  bool stop_requested = false;         // stop/delete asked: the monitor does not restart it
-  int restarts = 0;                    // inits the monitor launched again (restart policy)
+  bool stop_requested = false;  // stop/delete asked: the monitor does not restart it
+  int restarts = 0;             // inits the monitor launched again (restart policy)
   NetState net;
-  std::string hooks;                   // poststart/poststop hooks (JSON), empty: none
+  std::string hooks;  // poststart/poststop hooks (JSON), empty: none
 };
 
 // Paths and files of one server's state directory.

@@ -179,17 +179,25 @@ DirRollback::~DirRollback() {
 }
 
 // Copies cpuset.cpus/mems from the nearest ancestor that has them.
+// A new v1 cpuset cgroup starts with empty cpus and mems, and a child may
+// only take a subset of its parent's: fill dir and every empty ancestor
+// (shared parents another create has just made) from the nearest filled one,
+// top down.
 static void fill_cpuset_files(const std::string& dir) {
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    auto own = read_opt(join(dir, file));
-    if (!own || !own->empty()) continue;
+    std::vector<std::string> empty;
     std::string value;
-    for (std::string up = parent_of(dir); up.size() > 1 && value.empty(); up = parent_of(up)) {
-      auto v = read_opt(join(up, file));
+    for (std::string d = dir; d.size() > 1; d = parent_of(d)) {
+      auto v = read_opt(join(d, file));
       if (!v) break;  // left the cpuset hierarchy
-      value = *v;
+      if (!v->empty()) {
+        value = *v;
+        break;
+      }
+      empty.push_back(d);
     }
-    if (!value.empty()) write_or_throw(join(dir, file), value);
+    if (value.empty()) continue;
+    for (auto it = empty.rbegin(); it != empty.rend(); ++it) write_or_throw(join(*it, file), value);
   }
 }
 

@@ -7,20 +7,6 @@
 
 using namespace vsrv::test;
 
-namespace {
-
-template <typename F>
-bool eventually(F f, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    if (f()) return true;
-    if (now_ms() > deadline) return false;
-    sleep_ms(20);
-  }
-}
-
-}  // namespace
-
 TEST_CASE("pause stops a counter from advancing and resume restarts it") {
   VsrvHarness h;
   std::string id = h.new_id("pause");

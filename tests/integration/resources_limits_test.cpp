@@ -15,17 +15,6 @@ using namespace vsrv::test;
 
 namespace {
 
-// Polls f every 20 ms until it is true; false after timeout_ms.
-template <typename F>
-bool eventually(F f, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    if (f()) return true;
-    if (now_ms() > deadline) return false;
-    sleep_ms(20);
-  }
-}
-
 bool host_can_fork() {
   pid_t p = ::fork();
   if (p < 0) return false;

@@ -15,6 +15,17 @@
 
 namespace vsrv::test {
 
+// Polls f every 20 ms until it is true; false after timeout_ms.
+template <typename F>
+bool eventually(F f, int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    if (f()) return true;
+    if (now_ms() > deadline) return false;
+    sleep_ms(20);
+  }
+}
+
 // A command started with its stdout on a pipe. The destructor SIGKILLs and
 // reaps it (by pid) if it is still running.
 class Background {

@@ -117,9 +117,8 @@ void release_unused(const std::string& root, const std::string& bridge, bool tab
   if (!recorded && !table) return;
   HostNetLock lock(root, true);
   FirstError errors;
-  auto step = [&](auto&& fn) { errors.step(fn); };
-  if (recorded) step([&] { release_unused_bridge(root, bridge); });
-  if (table) step([&] { isolation::remove_forward_table_if_unused(); });
+  if (recorded) errors.step([&] { release_unused_bridge(root, bridge); });
+  if (table) errors.step([&] { isolation::remove_forward_table_if_unused(); });
   if (errors.failed()) throw Error(errors.message());
 }
 

@@ -262,9 +262,8 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   if (net.mode.empty() && keys.empty()) return;
   FirstError errors;
-  auto step = [&](auto&& fn) { errors.step(fn); };
   std::vector<isolation::PortForward> ports;
-  step([&] {
+  errors.step([&] {
     for (const auto& p : net.ports) ports.push_back(port_from_record(p));
     isolation::remove_port_forwards(ports);
   });
@@ -274,13 +273,13 @@ void teardown_network(const GlobalOptions& g, const std::string& id, const NetSt
   bool ours = !net.ipam.empty() && ipam.held_by(net.ipam.front(), id);
   if (ours && !net.host_if.empty()) {
     for (const auto& r : net.routes)
-      step([&] { isolation::delete_device_route(net.host_if, parse_cidr(r)); });
-    step([&] { isolation::delete_link(net.host_if); });
+      errors.step([&] { isolation::delete_device_route(net.host_if, parse_cidr(r)); });
+    errors.step([&] { isolation::delete_link(net.host_if); });
   }
   if (errors.failed() && !force) throw Error("network teardown: " + errors.message());
   for (const auto& key : keys) ipam.release(key, id);
   // What servers share, when vsrv made it and this was its last user.
-  step([&] { release_unused(g.root, net.bridge, !net.ports.empty()); });
+  errors.step([&] { release_unused(g.root, net.bridge, !net.ports.empty()); });
   if (errors.failed() && !force) throw Error("network teardown: " + errors.message());
 }
 

@@ -2,7 +2,7 @@
 # Installs every build and test dependency of vsrv from Debian 12's archive.
 set -euo pipefail
 pkgs=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git musl-tools
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libseccomp-dev libcap-dev catch2
   libarchive-dev libext2fs-dev libnl-3-dev libnl-route-3-dev libnftables-dev
   busybox-static runc podman containerd util-linux procps iproute2 tmux

@@ -1,0 +1,111 @@
+// vsrv-monitor: the per-server monitor as a small static program of its own.
+// `vsrv create` forks, launches the server's init from the fork (so the init
+// is its child and it is the subreaper), then executes this program in that
+// fork. One runs for every detached server, so it is written to be small:
+// C linked statically against musl, no heap, one page of buffer. Its text is
+// shared by every monitor on the host; what each one keeps of its own is a
+// few pages of data and stack (a static glibc C++ build kept 52 KiB).
+//
+// It does what runtime/src/monitor.cpp's monitor_main does for a server
+// without a restart policy (servers with one keep that in-process monitor):
+// copies the init's output to the console log, reaps the init, writes its
+// exit code (or 128 + signal) to EXIT_PATH atomically, reaps orphans.
+//
+// Usage (from vsrv only): vsrv-monitor EXIT_PATH INIT_PIDFD OUTPUT_FD LOG_FD
+// Inherited fds: the init's pidfd, its output (pipe or pty master, -1: none)
+// and the console log (O_APPEND, -1: none).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static int fd_arg(const char* s) {
+  char* end = NULL;
+  long v = strtol(s, &end, 10);
+  return *s && end && *end == '\0' && v >= -1 && v < (1 << 20) ? (int)v : -2;
+}
+
+static void write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;  // a full disk must not stop us from reaping the init
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+// Copies what is readable now; 0 at EOF or error (EIO on a pty whose slave
+// closed). One page of buffer: the monitor's memory does not grow with the
+// output.
+static int copy_available(int from, int to) {
+  char buf[4096];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+  if (n <= 0) return 0;
+  if (to >= 0) write_all(to, buf, (size_t)n);
+  return 1;
+}
+
+// EXIT_PATH written through ".NAME.tmp" in the same dir and renamed, as
+// vsrv's write_file_atomic does; the server may have been deleted meanwhile.
+static void write_exit(const char* path, int code) {
+  const char* slash = strrchr(path, '/');
+  size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int)dir_len, path, path + dir_len) >=
+      (int)sizeof tmp)
+    return;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  char text[16];
+  int n = snprintf(text, sizeof text, "%d\n", code);
+  write_all(fd, text, (size_t)n);
+  close(fd);
+  if (rename(tmp, path) < 0) unlink(tmp);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 5) return 2;
+  int pidfd = fd_arg(argv[2]), out = fd_arg(argv[3]), log = fd_arg(argv[4]);
+  if (pidfd < 0 || out < -1 || log < -1) return 2;
+  struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {out, POLLIN, 0}};
+  int code = 0;
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {  // poll skips a negative fd
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+        !copy_available(fds[1].fd, log))
+      fds[1].fd = -1;
+    if (!(fds[0].revents & POLLIN)) continue;
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) == 0)
+      code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+    break;
+  }
+  // Whatever the init wrote last; other processes may still hold the pipe,
+  // so read only what is there now.
+  if (fds[1].fd >= 0) {
+    struct pollfd p = {fds[1].fd, POLLIN, 0};
+    while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && copy_available(fds[1].fd, log)) {
+    }
+  }
+  write_exit(argv[1], code);
+  // Orphans reparented to us (servers without a pid namespace).
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  return 0;
+}

@@ -112,6 +112,7 @@ void V2Cgroup::kill_all(int sig) {
 
 void V2Cgroup::remove() {
   fd_.reset();
+  release_memory(dir_);
   remove_cgroup_dir(dir_);
 }
 

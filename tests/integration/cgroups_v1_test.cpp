@@ -370,8 +370,8 @@ TEST_CASE("v1: remove frees a memory cgroup that page cache was charged to, leav
     REQUIRE(::write(go.write.get(), "g", 1) == 1);
     int status = fx.wait(child);
     REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    CHECK(std::stoull(read_trim(dir_in(*cg, "/sys/fs/cgroup/memory") +
-                                "/memory.usage_in_bytes")) >= (1u << 20));
+    CHECK(std::stoull(read_trim(dir_in(*cg, "/sys/fs/cgroup/memory") + "/memory.usage_in_bytes")) >=
+          (1u << 20));
     cg->remove();
   }
   // The kernel frees a removed cgroup after an RCU grace period or two.

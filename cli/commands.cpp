@@ -58,7 +58,8 @@ std::optional<uint32_t> to_id(const std::string& s, const std::string& what) {
 
 }  // namespace
 
-std::string json_log_line(const std::string& level, const std::string& msg, const std::string& time) {
+std::string json_log_line(const std::string& level, const std::string& msg,
+                          const std::string& time) {
   return nlohmann::json{{"level", level}, {"msg", msg}, {"time", time}}.dump();
 }
 
@@ -68,12 +69,14 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     auto* cmd = app.add_subcommand("spec", "Write a commented default spec");
     static std::string out, bundle, format = "yaml";
     cmd->add_option("-o,--output", out, "File to write (default: stdout)");
-    cmd->add_option("-b,--bundle", bundle, "Write config.yaml (or config.json) into this directory");
+    cmd->add_option("-b,--bundle", bundle,
+                    "Write config.yaml (or config.json) into this directory");
     cmd->add_option("--format", format, "yaml or json")->check(CLI::IsMember({"yaml", "json"}));
     cmd->callback([&] {
       std::string text = format == "json" ? spec::default_spec_json() : spec::default_spec_yaml();
       std::string path = out;
-      if (path.empty() && !bundle.empty()) path = bundle + (format == "json" ? "/config.json" : "/config.yaml");
+      if (path.empty() && !bundle.empty())
+        path = bundle + (format == "json" ? "/config.json" : "/config.yaml");
       if (path.empty()) {
         std::cout << text;
         return;
@@ -140,7 +143,8 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     cmd->add_option("-u,--user", user, "UID[:GID]");
     cmd->add_option("-p,--process", req.process_file, "OCI process JSON file");
     cmd->add_option("--pid-file", req.pid_file, "Write the process's pid here");
-    cmd->add_option("--console-socket", req.console_socket, "Unix socket to receive the pty master");
+    cmd->add_option("--console-socket", req.console_socket,
+                    "Unix socket to receive the pty master");
     cmd->callback([&] {
       if (!user.empty()) {
         auto colon = user.find(':');
@@ -172,7 +176,8 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     static std::string id, format = "table";
     auto* cmd = app.add_subcommand("ps", "Processes of a server");
     cmd->add_option("id", id, "Server id")->required();
-    cmd->add_option("--format,-f", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    cmd->add_option("--format,-f", format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
     cmd->callback([&] { print_processes(runtime::processes(g, id), format == "json"); });
   }
   // kill / stop / delete
@@ -190,7 +195,8 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
     static int timeout = 10;
     auto* cmd = app.add_subcommand("stop", "Stop signal, then KILL after a timeout");
     cmd->add_option("id", id, "Server id")->required();
-    cmd->add_option("-t,--time", timeout, "Seconds to wait before KILL")->check(CLI::NonNegativeNumber);
+    cmd->add_option("-t,--time", timeout, "Seconds to wait before KILL")
+        ->check(CLI::NonNegativeNumber);
     cmd->callback([&] { runtime::stop(g, id, timeout); });
   }
   {

@@ -16,6 +16,7 @@ void register_check_command(CLI::App& app);
 // pause, resume, update, stats, events (commands_resources.cpp).
 void register_resource_commands(CLI::App& app, GlobalOptions& g);
 
-std::string json_log_line(const std::string& level, const std::string& msg, const std::string& time);
+std::string json_log_line(const std::string& level, const std::string& msg,
+                          const std::string& time);
 
 }  // namespace vsrv::cli

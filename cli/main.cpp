@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   app.add_option("--root", g.root, "State directory (tmpfs)")->capture_default_str();
   app.add_option("--data", g.data, "Templates and server storage")->capture_default_str();
   app.add_option("--log", g.log, "Also write errors to this file");
-  app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", g.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "Verbose messages");
   app.add_option("--network-config", g.network_config,
                  "Host network config (YAML: bridge, subnet, subnet6, mtu; default "

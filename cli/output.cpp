@@ -68,8 +68,8 @@ void print_processes(const std::vector<pid_t>& pids, bool json) {
 
 void print_version() {
   const struct scmp_version* v = seccomp_version();
-  std::printf("vsrv version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", VSRV_VERSION, v->major, v->minor,
-              v->micro);
+  std::printf("vsrv version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", VSRV_VERSION, v->major,
+              v->minor, v->micro);
 }
 
 }  // namespace vsrv::cli

@@ -51,7 +51,8 @@ spec::Spec exec_spec(const StateStore& store, const State& st, const ExecRequest
     pr.env.push_back(kv);
   }
   if (!req.cwd.empty()) {
-    if (req.cwd[0] != '/') throw Error(ErrorKind::kUsage, "--cwd " + req.cwd + ": must be absolute");
+    if (req.cwd[0] != '/')
+      throw Error(ErrorKind::kUsage, "--cwd " + req.cwd + ": must be absolute");
     pr.cwd = req.cwd;
   }
   if (req.uid) pr.user.uid = *req.uid;
@@ -103,7 +104,8 @@ int exec(const GlobalOptions& g, const ExecRequest& req) {
     UniqueFd lock = store.lock(req.id);
     st = store.derive(store.read(req.id));
     if (st.status != Status::kRunning)
-      throw Error(ErrorKind::kState, "server " + req.id + " is " + status_name(st.status) + ", not running");
+      throw Error(ErrorKind::kState,
+                  "server " + req.id + " is " + status_name(st.status) + ", not running");
     s = exec_spec(store, st, req);
     init_pidfd.reset(pidfd_open(st.pid));
     ns = isolation::open_process_namespaces(st.pid);
@@ -170,7 +172,8 @@ int exec(const GlobalOptions& g, const ExecRequest& req) {
     if (m.data[0] == 'T') master = std::move(m.fd);
   }
   ok = true;
-  if (!req.pid_file.empty()) write_file_atomic(absolute_path(req.pid_file), std::to_string(pid), 0644);
+  if (!req.pid_file.empty())
+    write_file_atomic(absolute_path(req.pid_file), std::to_string(pid), 0644);
   if (req.detach) return 0;
   return attach_and_wait(pid, pidfd.get(), master ? master.get() : -1);
 }

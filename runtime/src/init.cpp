@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <vector>
 #include <cstring>
+#include <vector>
 
 #include "hooks.hpp"
 #include "launch.hpp"

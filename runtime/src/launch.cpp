@@ -108,7 +108,8 @@ Launched launch(const InitConfig& cfg, cgroups::Cgroup& cgroup) {
 
   join_pid_namespace_path(s);
   // The cgroup namespace is created by the child once it sits in its cgroup.
-  unsigned long flags = isolation::clone_flags(s.linux.namespaces) & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  unsigned long flags =
+      isolation::clone_flags(s.linux.namespaces) & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
 
   int pidfd = -1;
   struct clone_args args = {};

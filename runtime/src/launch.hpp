@@ -28,12 +28,12 @@ struct InitConfig {
   const spec::Spec* spec = nullptr;
   rootfs::Plan plan;
   Stdio stdio;
-  int fifo_fd = -1;          // O_PATH fd of exec.fifo: the init waits there for `start`
-  int console_fd = -1;       // connected console socket (--console-socket), or -1
+  int fifo_fd = -1;                 // O_PATH fd of exec.fifo: the init waits there for `start`
+  int console_fd = -1;              // connected console socket (--console-socket), or -1
   bool send_pty_to_parent = false;  // terminal without console socket: master goes to the parent
   bool wait_for_start = true;  // false: exec right after setup (the monitor restarting a server)
   std::optional<isolation::SeccompProgram> seccomp;  // compiled linux.seccomp (from the cache)
-  const State* state = nullptr;  // for OCI hooks (id, bundle, annotations)
+  const State* state = nullptr;                      // for OCI hooks (id, bundle, annotations)
   const NetPlan* net = nullptr;  // bridge/routed: host side in launch, NIC in the init
 };
 
@@ -59,10 +59,10 @@ bool starts_in_rootfs(const spec::Spec& s);
 
 // Messages on the parent/child sync socket (SOCK_SEQPACKET).
 namespace sync_msg {
-constexpr char kGo = 'G';     // parent -> child: maps written, cgroup joined
-constexpr char kReady = 'R';  // child -> parent: root built, waiting at the fifo
-constexpr char kError = 'E';  // child -> parent: 'E' + message
-constexpr char kHooks = 'H';  // child -> parent: mounts made, run prestart/createRuntime hooks
+constexpr char kGo = 'G';         // parent -> child: maps written, cgroup joined
+constexpr char kReady = 'R';      // child -> parent: root built, waiting at the fifo
+constexpr char kError = 'E';      // child -> parent: 'E' + message
+constexpr char kHooks = 'H';      // child -> parent: mounts made, run prestart/createRuntime hooks
 constexpr char kHooksDone = 'h';  // parent -> child: 'h' + the state JSON for its own hooks
 }  // namespace sync_msg
 

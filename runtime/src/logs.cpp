@@ -42,7 +42,8 @@ void logs(const GlobalOptions& g, const std::string& id, bool follow, int out_fd
   UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) {
     if (errno == ENOENT)
-      throw Error(ErrorKind::kState, "server " + id + " has no log: only detached servers keep one");
+      throw Error(ErrorKind::kState,
+                  "server " + id + " has no log: only detached servers keep one");
     throw SysError("open " + path);
   }
   UniqueFd ino;

@@ -1,7 +1,7 @@
 #include "process_setup.hpp"
 
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -89,7 +89,8 @@ void exec_process(const spec::Process& p, const std::string& exe,
   // which the user may be about to lose: load it first (as runc does).
   const bool early_seccomp = seccomp && !p.no_new_privileges;
   if (early_seccomp) isolation::load_seccomp(*seccomp);
-  isolation::apply_user_and_capabilities(p.user, p.capabilities.value_or(isolation::Capabilities{}));
+  isolation::apply_user_and_capabilities(p.user,
+                                         p.capabilities.value_or(isolation::Capabilities{}));
   if (p.no_new_privileges) isolation::set_no_new_privs();
   if (seccomp && !early_seccomp) isolation::load_seccomp(*seccomp);
   isolation::cloexec_fds_from(3);

@@ -42,7 +42,7 @@ std::string state_json(const GlobalOptions& g, const std::string& id) {
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
   if (!st.template_name.empty()) j["template"] = st.template_name;
   if (st.exit_status) j["exitStatus"] = *st.exit_status;
-  if (st.oom_killed) j["oomKilled"] = true;  // a process was OOM-killed (see stats)
+  if (st.oom_killed) j["oomKilled"] = true;      // a process was OOM-killed (see stats)
   if (st.restarts) j["restarts"] = st.restarts;  // inits launched again (restart policy)
   return j.dump(2);
 }

@@ -17,7 +17,8 @@ void start(const GlobalOptions& g, const std::string& id) {
   UniqueFd lock = store.lock(id);
   State st = store.derive(store.read(id));
   if (st.status != Status::kCreated)
-    throw Error(ErrorKind::kState, "server " + id + " is " + status_name(st.status) + ", not created");
+    throw Error(ErrorKind::kState,
+                "server " + id + " is " + status_name(st.status) + ", not created");
 
   UniqueFd pidfd(pidfd_open(st.pid));
   if (!pidfd || !process_alive(st.pid, st.pid_start))
@@ -45,13 +46,15 @@ void start(const GlobalOptions& g, const std::string& id) {
       }
     } else if (fds[1].revents & POLLIN) {
       // Died before it ever opened the fifo.
-      if (msg.empty()) msg = std::string(1, sync_msg::kError) + "the server's init exited before start";
+      if (msg.empty())
+        msg = std::string(1, sync_msg::kError) + "the server's init exited before start";
       done = true;
     }
   }
   ::unlink(store.fifo_path(id).c_str());
   if (!msg.empty()) {
-    throw Error(ErrorKind::kSystem, "start " + id + ": " + (msg[0] == sync_msg::kError ? msg.substr(1) : msg));
+    throw Error(ErrorKind::kSystem,
+                "start " + id + ": " + (msg[0] == sync_msg::kError ? msg.substr(1) : msg));
   }
   st.status = Status::kRunning;
   store.write(st);

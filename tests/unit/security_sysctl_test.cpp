@@ -87,7 +87,8 @@ TEST_CASE("validation wants the namespace a sysctl belongs to") {
   const std::string only_net = "linux:\n  namespaces: [{type: mount}, {type: network}]\n";
   auto with = [](const std::string& ns, const std::string& key) {
     // namespaces and sysctl in one linux: map; no hostname (it needs uts).
-    return "process: {args: [sh]}\nhostname: \"\"\n" + ns + "  sysctl:\n    \"" + key + "\": \"1\"\n";
+    return "process: {args: [sh]}\nhostname: \"\"\n" + ns + "  sysctl:\n    \"" + key +
+           "\": \"1\"\n";
   };
   CHECK(error_of(with(no_net, "net.ipv4.ip_forward")).find("needs a network namespace") !=
         std::string::npos);

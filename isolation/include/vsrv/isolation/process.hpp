@@ -30,7 +30,8 @@ struct Capabilities {
 bool capability_known(std::string_view name);
 // The classic container set (the 14 capabilities runc and Docker grant).
 std::vector<std::string> default_capability_names();
-Capabilities default_capabilities();  // bounding=effective=permitted=default, no inheritable/ambient
+Capabilities
+default_capabilities();  // bounding=effective=permitted=default, no inheritable/ambient
 
 struct User {
   uint32_t uid = 0;
@@ -61,7 +62,8 @@ struct SeccompArg {
   uint32_t index = 0;
   uint64_t value = 0;
   uint64_t value_two = 0;
-  std::string op;  // SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ
+  std::string op;  // SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT,
+                   // SCMP_CMP_MASKED_EQ
 };
 struct SeccompRule {
   std::vector<std::string> names;

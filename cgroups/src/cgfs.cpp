@@ -140,12 +140,6 @@ void remove_cgroup_dir(const std::string& dir) {
   }
 }
 
-void release_memory(const std::string& dir) {
-  if (write_errno(join(dir, "memory.force_empty"), "0") != ENOENT) return;
-  std::optional<std::string> current = read_opt(join(dir, "memory.current"));
-  if (current && trim(*current) != "0") write_errno(join(dir, "memory.reclaim"), trim(*current));
-}
-
 bool wait_events(const std::string& dir, const std::string& key, const std::string& value,
                  int timeout_ms) {
   return wait_events_until(

@@ -47,17 +47,6 @@ std::vector<pid_t> read_procs(const std::string& dir);
 // directory is fine.
 void remove_cgroup_dir(const std::string& dir);
 
-// Reclaims what is still charged to the memory cgroup at dir once its
-// processes are gone (v1 memory.force_empty, v2 memory.reclaim), so that
-// removing it frees it. Page cache charged to a removed memory cgroup (files
-// the server read or wrote, ext4 metadata its overlay touched) keeps it in the
-// kernel as a dying cgroup until memory pressure reclaims those pages: its
-// struct, per-CPU statistics and a shrinker map sized by the host's peak
-// superblock count, 150-300 KiB each on a host that ran 1000 servers.
-// Pages that cannot be reclaimed (shmem without swap) simply stay; errors
-// are ignored.
-void release_memory(const std::string& dir);
-
 // Waits (poll(POLLPRI) on cgroup.events, no sleeping) until "KEY VALUE" shows
 // in dir/cgroup.events. False on timeout.
 bool wait_events(const std::string& dir, const std::string& key, const std::string& value,

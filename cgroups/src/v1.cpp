@@ -146,7 +146,6 @@ void V1Cgroup::kill_all(int sig) {
 }
 
 void V1Cgroup::remove() {
-  if (const std::string* memory = find("memory")) release_memory(*memory);
   std::optional<Error> first;
   for (const std::string& dir : dirs()) {
     try {

@@ -112,7 +112,6 @@ void V2Cgroup::kill_all(int sig) {
 
 void V2Cgroup::remove() {
   fd_.reset();
-  release_memory(dir_);
   remove_cgroup_dir(dir_);
 }
 

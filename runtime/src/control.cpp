@@ -150,21 +150,17 @@ void remove_server(const GlobalOptions& g, const std::string& id, bool force, bo
     kill_everything(st);
     // Let the monitor record the exit before its directory goes away.
     if (UniqueFd mon = live_pidfd(st.monitor_pid, st.monitor_start)) wait_exit(mon.get(), 2000);
-  }
-  // The files go before the cgroup: their page cache goes with them, so
-  // what the cgroup's removal reclaims is only what others still use.
-  if (!keep_data) {
-    // A range of host ids goes with the data whose files it owns, not before.
-    auto saved_range = saved_id_range(g, id);
-    remove_tree(server_data_dir(g, id));
-    release_id_ranges(g, id, have_state ? st.idmap_base : std::nullopt, saved_range);
-  }
-  if (have_state) {
     if (auto cg = existing_cgroup(st)) cg->remove();
     // The parents a relative cgroupsPath made (vsrv/ in the caller's own
     // cgroups), once no other server is left in them.
     cgroups::Cgroup::remove_empty_parents(st.cgroup_dirs, st.cgroup_parents);
     teardown_network(g, id, st.net, force);
+  }
+  if (!keep_data) {
+    // A range of host ids goes with the data whose files it owns, not before.
+    auto saved_range = saved_id_range(g, id);
+    remove_tree(server_data_dir(g, id));
+    release_id_ranges(g, id, have_state ? st.idmap_base : std::nullopt, saved_range);
   }
   store.remove(id);
   if (have_state && !st.hooks.empty())

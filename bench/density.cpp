@@ -36,6 +36,7 @@ struct Options {
   std::string state_parent = "/dev/shm";
   int settle_ms = 2000;
   bool same_config = false;  // vsrv runs runc's config.json (no seccomp) over the template
+  bool runc_first = false;   // at each N, runc's phase before vsrv's
 };
 
 struct Phase {
@@ -45,6 +46,7 @@ struct Phase {
   std::vector<int64_t> start_ns;
   double mem_kib = 0;          // MemAvailable delta / N
   double pinned_kib = 0;       // unreclaimable memory delta / N (anon + kernel, no caches)
+  double objects_kib = 0;      // the same with slab as objects in use, per server
   double cgroup_kib = 0;       // charged to the servers' memory cgroups, per server
   double runtime_pss_kib = 0;  // runtime-owned processes (monitors), per server
   int runtime_procs = 0;
@@ -150,6 +152,7 @@ class Density {
     sleep_ms(o_.settle_ms);
     long long mem_before = mem_available_kib();
     long long pinned_before = pinned_kib();
+    long long objects_before = unreclaimable_objects_kib();
 
     std::cout << "; starting" << std::flush;
     int64_t t0 = now_ns();
@@ -164,6 +167,7 @@ class Density {
     sleep_ms(o_.settle_ms);
     p.mem_kib = static_cast<double>(mem_before - mem_available_kib()) / n;
     p.pinned_kib = static_cast<double>(pinned_kib() - pinned_before) / n;
+    p.objects_kib = static_cast<double>(unreclaimable_objects_kib() - objects_before) / n;
     p.cgroup_kib = static_cast<double>(cgroup_memory_kib(cg)) / n;
     measure_processes(rt, p);
 
@@ -282,6 +286,8 @@ void report(int n, const Phase* v, const Phase* r) {
       "  unreclaimable memory per server (KiB: anon + kernel, no caches)",
       [](const Phase& p) { return p.pinned_kib; }, 0);
   row(
+      "  the same, slab as objects in use (KiB)", [](const Phase& p) { return p.objects_kib; }, 0);
+  row(
       "memory charged to the servers' cgroups per server (KiB)",
       [](const Phase& p) { return p.cgroup_kib; }, 0);
   row(
@@ -324,6 +330,9 @@ int main(int argc, char** argv) {
   CLI::App app{"vsrv against runc: N idle servers at once (start, memory, list, teardown)"};
   app.add_option("-n,--counts", counts, "Values of N, e.g. -n 100 300 1000 (or 100,300)")
       ->capture_default_str();
+  app.add_flag("--runc-first", o.runc_first,
+               "At each N, measure runc before vsrv (a phase after another's teardown reuses "
+               "its freed kernel slabs and looks smaller)");
   app.add_option("--runc-max", o.runc_max, "Measure runc only for N up to this")
       ->capture_default_str();
   app.add_option("--vsrv", o.vsrv, "vsrv binary")->capture_default_str();
@@ -352,10 +361,12 @@ int main(int argc, char** argv) {
     Density d(o, ws);
     d.prepare();
     for (int n : o.counts) {
-      Phase v = d.run(d.vsrv(), n);
-      std::optional<Phase> r;
-      if (n <= o.runc_max) r = d.run(d.runc(), n);
-      report(n, &v, r ? &*r : nullptr);
+      const bool with_runc = n <= o.runc_max;
+      std::optional<Phase> v, r;
+      if (with_runc && o.runc_first) r = d.run(d.runc(), n);
+      v = d.run(d.vsrv(), n);
+      if (with_runc && !o.runc_first) r = d.run(d.runc(), n);
+      report(n, &*v, r ? &*r : nullptr);
     }
   } catch (const Interrupted&) {
     std::cerr << "bench: interrupted; cleaning up\n";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -38,6 +39,25 @@ long long pinned_kib() {
   }
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+long long unreclaimable_objects_kib() {
+  std::string m = read_file("/proc/meminfo");
+  long long sum = 0;
+  for (const char* f : {"AnonPages", "Shmem", "KernelStack", "PageTables", "Percpu"})
+    sum += std::max(0LL, field_kib(m, f));
+  // name active_objs num_objs objsize ...: objects in use, by size, of every
+  // cache whose objects no shrinker frees (reclaim_account 0).
+  long long bytes = 0;
+  std::istringstream slabinfo(read_file("/proc/slabinfo"));
+  for (std::string line; std::getline(slabinfo, line);) {
+    auto f = split_ws(line);
+    if (f.size() < 4 || f[0].empty() || f[0][0] == '#' || f[0] == "slabinfo") continue;
+    auto reclaim = try_read_file("/sys/kernel/slab/" + f[0] + "/reclaim_account");
+    if (reclaim && !reclaim->empty() && (*reclaim)[0] == '1') continue;
+    bytes += std::stoll(f[1]) * std::stoll(f[3]);
+  }
+  return sum + bytes / 1024;
 }
 
 long long cgroup_memory_kib(const std::string& rel) {

@@ -14,6 +14,12 @@ long long mem_available_kib();
 // KernelStack + PageTables + Percpu of /proc/meminfo (KiB, median of 5);
 // page cache and reclaimable slab (dentries, inodes) are left out.
 long long pinned_kib();
+// The same with slab counted by the objects in use (active objects x size
+// of every cache that is not reclaimable, /proc/slabinfo) instead of
+// SUnreclaim's pages: a phase that runs after another's teardown fills the
+// slab pages that teardown left partly free, and SUnreclaim then barely
+// moves; objects in use move by what the phase allocated. Needs root.
+long long unreclaimable_objects_kib();
 
 // Memory charged to the cgroup "<own cgroup>/rel" (v1 memory.usage_in_bytes,
 // or v2 memory.current), in KiB; -1 when there is no such file.

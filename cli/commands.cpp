@@ -129,6 +129,18 @@ void register_commands(CLI::App& app, GlobalOptions& g, int& exit_code) {
       }
     });
   }
+  // relaunch: run by vsrv-monitor in its own process when a server's init
+  // exits the way its restart policy restarts (runtime::relaunch).
+  {
+    static std::string id;
+    static int log_fd = -1, code = 0;
+    auto* cmd = app.add_subcommand("relaunch", "");  // no group: not listed in --help
+    cmd->group("");
+    cmd->add_option("id", id)->required();
+    cmd->add_option("log_fd", log_fd)->required();
+    cmd->add_option("code", code)->required();
+    cmd->callback([&] { runtime::relaunch(g, id, log_fd, code); });
+  }
   // exec
   {
     static runtime::ExecRequest req;

@@ -4,14 +4,22 @@
 // fork. One runs for every detached server, so it is written to be small:
 // C linked statically against musl, no heap, one page of buffer. Its text is
 // shared by every monitor on the host; what each one keeps of its own is a
-// few pages of data and stack (a static glibc C++ build kept 52 KiB).
+// few pages of data and stack (a static glibc C++ build kept 52 KiB, a fork
+// of vsrv ~700 KiB).
 //
-// It does what runtime/src/monitor.cpp's monitor_main does for a server
-// without a restart policy (servers with one keep that in-process monitor):
-// copies the init's output to the console log, reaps the init, writes its
-// exit code (or 128 + signal) to EXIT_PATH atomically, reaps orphans.
+// It copies the init's output to the console log, reaps the init, writes its
+// exit code (or 128 + signal) to EXIT_PATH atomically and reaps orphans.
+// With a restart policy, an exit the policy restarts instead executes the
+// command after POLICY (vsrv ... relaunch ID) in this same process, with
+// LOG_FD and the exit code appended: vsrv launches the init again and
+// executes vsrv-monitor anew, or records the exit code when the server is
+// being stopped or deleted.
+//   on-reboot: the init died by SIGHUP, the kernel's way of saying that
+//              reboot(2) (RB_AUTOBOOT) was called in its pid namespace;
+//   always:    any exit (an init that lived under a second waits a second).
 //
-// Usage (from vsrv only): vsrv-monitor EXIT_PATH INIT_PIDFD OUTPUT_FD LOG_FD
+// Usage (from vsrv only):
+//   vsrv-monitor EXIT_PATH INIT_PIDFD OUTPUT_FD LOG_FD [POLICY VSRV ARG...]
 // Inherited fds: the init's pidfd, its output (pipe or pty master, -1: none)
 // and the console log (O_APPEND, -1: none).
 #define _GNU_SOURCE
@@ -19,10 +27,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef P_PIDFD
@@ -75,12 +85,42 @@ static void write_exit(const char* path, int code) {
   if (rename(tmp, path) < 0) unlink(tmp);
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int restart_wanted(const char* policy, const siginfo_t* info) {
+  if (strcmp(policy, "always") == 0) return 1;
+  int killed = info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED;
+  return strcmp(policy, "on-reboot") == 0 && killed && info->si_status == SIGHUP;
+}
+
+// Executes argv[first..] with LOG_FD and the exit code appended; returns
+// only when that failed.
+static void relaunch(char** argv, int first, int argc, int log, int code) {
+  static char log_text[16], code_text[16];
+  char* args[64];
+  int n = 0;
+  for (int i = first; i < argc && n < 61; ++i) args[n++] = argv[i];
+  snprintf(log_text, sizeof log_text, "%d", log);
+  snprintf(code_text, sizeof code_text, "%d", code);
+  args[n++] = log_text;
+  args[n++] = code_text;
+  args[n] = NULL;
+  char* envp[] = {NULL};
+  execve(args[0], args, envp);
+}
+
 int main(int argc, char** argv) {
-  if (argc != 5) return 2;
+  if (argc != 5 && argc < 7) return 2;
   int pidfd = fd_arg(argv[2]), out = fd_arg(argv[3]), log = fd_arg(argv[4]);
   if (pidfd < 0 || out < -1 || log < -1) return 2;
+  const char* policy = argc >= 7 ? argv[5] : NULL;
+  const double started = now_s();
   struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {out, POLLIN, 0}};
-  int code = 0;
+  int code = 0, restart = 0;
   for (;;) {
     if (poll(fds, 2, -1) < 0) {  // poll skips a negative fd
       if (errno == EINTR) continue;
@@ -92,8 +132,10 @@ int main(int argc, char** argv) {
     if (!(fds[0].revents & POLLIN)) continue;
     siginfo_t info;
     memset(&info, 0, sizeof info);
-    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) == 0)
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) == 0) {
       code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+      restart = policy && restart_wanted(policy, &info);
+    }
     break;
   }
   // Whatever the init wrote last; other processes may still hold the pipe,
@@ -103,9 +145,15 @@ int main(int argc, char** argv) {
     while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && copy_available(fds[1].fd, log)) {
     }
   }
-  write_exit(argv[1], code);
   // Orphans reparented to us (servers without a pid namespace).
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
+  if (restart) {
+    close(pidfd);
+    if (out >= 0) close(out);
+    if (now_s() - started < 1.0) sleep(1);  // no tight loop of an init that fails at once
+    relaunch(argv, 6, argc, log, code);
+  }
+  write_exit(argv[1], code);
   return 0;
 }

@@ -19,7 +19,6 @@
 #include "network.hpp"
 #include "prepare.hpp"
 #include "process_setup.hpp"
-#include "restart.hpp"
 #include "seccomp_cache.hpp"
 #include "server_idmap.hpp"
 #include "server_storage.hpp"
@@ -86,11 +85,13 @@ void kill_and_reap(pid_t pid, int pidfd) {
   }
 }
 
-// The monitor side of a fork: launches the init, reports, then monitors.
+// The monitor side of a fork: launches the init, reports, then becomes
+// vsrv-monitor (program).
 [[noreturn]] void monitor_child(const InitConfig& cfg, cgroups::Cgroup& cg, int report_fd,
                                 UniqueFd output_read, int output_write,
-                                const std::string& exit_path, int log_fd, const std::string& root,
-                                const std::string& id, pid_t creator) {
+                                const std::string& exit_path, int log_fd,
+                                const std::string& program,
+                                const std::vector<std::string>& relaunch, pid_t creator) {
   try {
     // Until it has reported, the monitor dies with the vsrv that forked it:
     // a create killed halfway must not leave it building a server no state
@@ -103,7 +104,8 @@ void kill_and_reap(pid_t pid, int pidfd) {
     }
     // The monitor outlives this command: it must not keep the caller's fds
     // (a pipe to `vsrv run -d | cat` would never see EOF) nor our lock.
-    // The server's disk stays: a restart mounts it again.
+    // The server's disk, if any, is closed (close-on-exec) once the init has
+    // mounted it: a relaunch opens it again.
     const int disk_fd = cfg.plan.overlay.empty() ? -1 : cfg.plan.overlay.front().disk_fd;
     close_fds_except({report_fd, output_read.get(), output_write, log_fd, cfg.fifo_fd,
                       cfg.console_fd, cfg.stdio.in, cfg.stdio.out, cfg.stdio.err,
@@ -111,9 +113,7 @@ void kill_and_reap(pid_t pid, int pidfd) {
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     Launched l = launch(cfg, cg);
-    // A restarted init writes to the same pipe: keep its write end then.
-    Restart restart = make_restart(root, id, cfg, cg, log_fd);
-    if (output_write >= 0 && !restart) ::close(output_write);
+    if (output_write >= 0) ::close(output_write);
     // From here on the monitor outlives vsrv: clear the death signal before
     // reporting, or vsrv exiting right after reading the report kills it. A
     // vsrv killed now leaves an init in the cgroup it recorded first.
@@ -122,9 +122,9 @@ void kill_and_reap(pid_t pid, int pidfd) {
     write_all(report_fd, ok.data(), ok.size());
     ::close(report_fd);
     int out = l.pty_master ? l.pty_master.release() : output_read.release();
-    // Relaunching an init needs all of vsrv; otherwise the small program.
-    if (!restart) exec_monitor_program(exit_path, l.pidfd.get(), out, log_fd);
-    monitor_main(exit_path, l.pidfd.release(), out, log_fd, restart);
+    exec_monitor(program, exit_path, l.pidfd.get(), out, log_fd, relaunch);
+    // No monitor: the init would run with nobody to reap it.
+    kill_and_reap(l.pid, l.pidfd.get());
   } catch (const std::exception& e) {
     std::string msg = std::string("E") + e.what();
     try {
@@ -245,6 +245,8 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
     std::string log_path = data_dir + "/console.log";
     UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     if (!log) throw SysError("create " + log_path);
+    const std::string program = monitor_program();
+    const std::vector<std::string> relaunch = relaunch_command(g, p.spec.vsrv.restart, req.id);
     Pipe report = Pipe::make();
     const pid_t creator = ::getpid();
     pid_t m = ::fork();
@@ -254,8 +256,8 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
       p.template_lock.reset();  // held by a running server, it would block `template rm`
       report.read.reset();
       monitor_child(cfg, *cg, report.write.release(), std::move(output.read),
-                    output.write.release(), store.exit_path(req.id), log.release(), store.root(),
-                    req.id, creator);
+                    output.write.release(), store.exit_path(req.id), log.release(), program,
+                    relaunch, creator);
     }
     report.write.reset();
     output = Pipe{};

@@ -1,38 +1,32 @@
-// The per-server monitor: a small process (child subreaper) that reaps the
-// server's init, records its exit status and copies its output to a log;
-// with a restart policy it launches the init again.
+// The per-server monitor is vsrv-monitor (runtime/monitor/main.c), a small
+// static program: `create` forks, launches the init from the fork, and the
+// fork executes it. With a restart policy the monitor executes
+// `vsrv ... relaunch ID` in its own process when the init exits the way the
+// policy restarts (runtime::relaunch in server.hpp), which launches the init again and executes
+// vsrv-monitor anew.
 #pragma once
 
-#include <signal.h>
-#include <sys/types.h>
-
-#include <functional>
-#include <optional>
 #include <string>
+#include <vector>
+
+#include "vsrv/runtime/options.hpp"
 
 namespace vsrv::runtime {
 
-// Encodes a wait status as the CLI reports it: the exit code, or 128+signal.
-int exit_code_of(int wait_status);
+// The vsrv-monitor program: next to the running vsrv binary, else where it
+// is installed. Throws when there is none.
+std::string monitor_program();
 
-// A new init launched after the old one exited.
-struct Relaunched {
-  int pidfd = -1;
-  int output_fd = -1;  // its pty master; -1: its output goes where the old one's did
-};
-// Asked when the init exited (info from waitid): a new init, or nothing
-// when the server stays stopped.
-using Restart = std::function<std::optional<Relaunched>(const siginfo_t& info)>;
+// What the monitor runs for an exit its restart policy restarts: the policy
+// and the vsrv command that relaunches server id (with these global
+// options); empty when the policy is "no".
+std::vector<std::string> relaunch_command(const GlobalOptions& g, const std::string& policy,
+                                          const std::string& id);
 
-// Replaces this process with the vsrv-monitor program (runtime/monitor/),
-// which runs monitor_main with no restart policy; returns only when there is
-// no such program (next to the vsrv binary, or installed) or exec failed,
-// and the caller then monitors in-process.
-void exec_monitor_program(const std::string& exit_path, int init_pidfd, int output_fd, int log_fd);
-
-// Runs until the init exits (and is not restarted). output_fd: pipe read
-// end or pty master (-1: none), copied to log_fd (opened O_APPEND).
-[[noreturn]] void monitor_main(const std::string& exit_path, int init_pidfd, int output_fd,
-                               int log_fd, const Restart& restart);
+// Replaces this process with program monitoring the init (its pidfd, its
+// output: pipe or pty master, -1: none, copied to log_fd, -1: none), which
+// writes the exit code to exit_path. Returns only when execve failed.
+void exec_monitor(const std::string& program, const std::string& exit_path, int init_pidfd,
+                  int output_fd, int log_fd, const std::vector<std::string>& relaunch);
 
 }  // namespace vsrv::runtime

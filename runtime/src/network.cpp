@@ -146,33 +146,17 @@ NetConfig load_net_config(const GlobalOptions& g) {
   return c;
 }
 
-NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::string& id,
-                     NetState& net) {
+namespace {
+
+// The plan for addresses a4 (and a6) already held; fills in net what
+// teardown_network needs.
+NetPlan plan_for(const GlobalOptions& g, const NetConfig& cfg, const spec::Network& want,
+                 const Cidr& a4, const std::optional<Cidr>& a6, NetState& net) {
   NetPlan plan;
-  const spec::Network& want = s.vsrv.network;
-  if (want.mode != "bridge" && want.mode != "routed") return plan;
-  NetConfig cfg = load_net_config(g);
   const bool bridged = want.mode == "bridge";
   plan.mode = want.mode;
   plan.root = g.root;
-  net.mode = want.mode;
-  if (bridged) net.bridge = cfg.bridge;
   int mtu = want.mtu ? want.mtu : cfg.mtu;
-
-  Ipam ipam(g.root, ipam_journal(g, id));
-  Cidr a4 = claim_address(ipam, want.address, cfg.subnet, bridged, "vsrv.network.address", id);
-  net.ipam.push_back(Ipam::key(a4));
-  std::optional<Cidr> a6;
-  if (!want.address6.empty()) {
-    try {
-      a6 = claim_address(ipam, want.address6, cfg.subnet6, bridged, "vsrv.network.address6", id);
-    } catch (...) {
-      ipam.release(net.ipam.front(), id);  // the caller's undo does not cover a throw from here
-      throw;
-    }
-    net.ipam.push_back(Ipam::key(*a6));
-  }
-
   plan.veth.host_name = host_if_name(a4);
   plan.veth.peer_name = "eth0";
   plan.veth.mtu = mtu;
@@ -217,8 +201,50 @@ NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::str
       net.ports.push_back(port_record(f));
     }
   }
+  return plan;
+}
+
+}  // namespace
+
+NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::string& id,
+                     NetState& net) {
+  const spec::Network& want = s.vsrv.network;
+  if (want.mode != "bridge" && want.mode != "routed") return {};
+  NetConfig cfg = load_net_config(g);
+  const bool bridged = want.mode == "bridge";
+  net.mode = want.mode;
+  if (bridged) net.bridge = cfg.bridge;
+
+  Ipam ipam(g.root, ipam_journal(g, id));
+  Cidr a4 = claim_address(ipam, want.address, cfg.subnet, bridged, "vsrv.network.address", id);
+  net.ipam.push_back(Ipam::key(a4));
+  std::optional<Cidr> a6;
+  if (!want.address6.empty()) {
+    try {
+      a6 = claim_address(ipam, want.address6, cfg.subnet6, bridged, "vsrv.network.address6", id);
+    } catch (...) {
+      ipam.release(net.ipam.front(), id);  // the caller's undo does not cover a throw from here
+      throw;
+    }
+    net.ipam.push_back(Ipam::key(*a6));
+  }
+  NetPlan plan = plan_for(g, cfg, want, a4, a6, net);
   stop_point("net-ipam");  // addresses claimed, not yet in state.json
   return plan;
+}
+
+NetPlan replan_network(const GlobalOptions& g, const spec::Spec& s, const NetState& recorded) {
+  const spec::Network& want = s.vsrv.network;
+  if (want.mode != "bridge" && want.mode != "routed") return {};
+  std::optional<Cidr> a4, a6;
+  for (const std::string& text : recorded.addresses) {
+    Cidr a = parse_cidr(text);
+    a = with_prefix(a, a.bits());
+    (a.family == AF_INET ? a4 : a6) = a;
+  }
+  if (!a4) throw Error("the server's state records no IPv4 address");
+  NetState scratch;
+  return plan_for(g, load_net_config(g), want, *a4, a6, scratch);
 }
 
 void setup_host_network(const NetPlan& plan, pid_t init_pid) {

@@ -50,6 +50,9 @@ struct NetPlan {
 // everything teardown_network needs (the caller writes the state).
 NetPlan plan_network(const GlobalOptions& g, const spec::Spec& s, const std::string& id,
                      NetState& net);
+// The same plan again for a server whose addresses recorded holds (a
+// relaunched init: restart policy); claims nothing.
+NetPlan replan_network(const GlobalOptions& g, const spec::Spec& s, const NetState& recorded);
 // The host side, once the init (pid) exists and before it goes on.
 void setup_host_network(const NetPlan& plan, pid_t init_pid);
 // Port forwards (nftables); the forwards are in net.ports already.

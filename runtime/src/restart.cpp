@@ -1,20 +1,25 @@
-#include "restart.hpp"
-
-#include <time.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "launch.hpp"
+#include "monitor.hpp"
+#include "network.hpp"
+#include "prepare.hpp"
+#include "saved_server.hpp"
+#include "seccomp_cache.hpp"
+#include "server_idmap.hpp"
+#include "server_storage.hpp"
+#include "undo.hpp"
 #include "vsrv/base/error.hpp"
 #include "vsrv/base/file.hpp"
+#include "vsrv/base/proc.hpp"
+#include "vsrv/cgroups/cgroup.hpp"
+#include "vsrv/runtime/server.hpp"
 #include "vsrv/runtime/state.hpp"
 
 namespace vsrv::runtime {
 namespace {
-
-double now_s() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 void note(int log_fd, const std::string& msg) {
   if (log_fd < 0) return;
@@ -25,63 +30,109 @@ void note(int log_fd, const std::string& msg) {
   }
 }
 
-bool still_wanted(const StateStore& store, const std::string& id) {
+// The exit code, as the monitor would have written it; then nothing is left
+// for this process to do.
+[[noreturn]] void stay_stopped(const StateStore& store, const std::string& id, int code) {
   try {
-    State st = store.read(id);
-    return st.monitor_pid == ::getpid() && !st.stop_requested;
-  } catch (const Error&) {
-    return false;  // deleted
+    write_file_atomic(store.exit_path(id), std::to_string(code) + "\n", 0600, false);
+  } catch (...) {
+    // The server was deleted meanwhile.
   }
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  ::_exit(0);
+}
+
+// Whether this process (the monitor the state names) is to start the init
+// again: no stop or delete asked.
+bool still_wanted(const State& st) {
+  return st.monitor_pid == ::getpid() && !st.stop_requested;
+}
+
+struct Relaunched {
+  Launched launched;
+  UniqueFd output_read;  // the new init's output pipe (no terminal)
+  std::string policy;
+};
+
+// Builds the init again the way create did, from what is on disk.
+Relaunched launch_again(const GlobalOptions& g, const std::string& id, const StateStore& store,
+                        State& st) {
+  std::optional<SavedServer> saved = load_saved_server(g, id);
+  if (!saved) throw Error("no saved record of the server");
+  Prepared p = prepare_text(g, id, saved->bundle, saved->spec_source, saved->spec_text,
+                            saved->template_name);
+  CreateRequest req;
+  req.id = id;
+  req.no_pivot = saved->no_pivot;
+  Undo keep;  // a relaunch keeps what the server holds, whatever happens
+  if (p.spec.vsrv.idmap_auto) hold_id_range(g, p, st, store, true, keep);
+  keep.dismiss();
+  Storage storage = make_storage(g, req, p, true, keep);
+  keep.dismiss();
+  NetPlan net = replan_network(g, p.spec, st.net);
+
+  InitConfig cfg;
+  cfg.spec = &p.spec;
+  cfg.net = &net;
+  cfg.state = &st;
+  cfg.plan = mount_plan(g, id, p, saved->no_pivot, storage.disk.get());
+  if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
+  cfg.wait_for_start = false;
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) throw SysError("open /dev/null");
+  cfg.stdio.in = devnull.get();
+  Pipe output;
+  if (p.spec.process.terminal) {
+    cfg.send_pty_to_parent = true;
+  } else {
+    output = Pipe::make();
+    cfg.stdio.out = cfg.stdio.err = output.write.get();
+  }
+  auto cg = cgroups::Cgroup::load(st.cgroup_dirs);
+  Relaunched out;
+  out.launched = launch(cfg, *cg);
+  out.output_read = std::move(output.read);
+  out.policy = p.spec.vsrv.restart;
+  return out;
 }
 
 }  // namespace
 
-bool restart_wanted(const std::string& policy, const siginfo_t& info) {
-  if (policy == "always") return true;
-  bool killed = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
-  return policy == "on-reboot" && killed && info.si_status == SIGHUP;
-}
-
-Restart make_restart(const std::string& root, const std::string& id, const InitConfig& cfg,
-                     cgroups::Cgroup& cg, int log_fd) {
-  const std::string policy = cfg.spec->vsrv.restart;
-  if (policy != "on-reboot" && policy != "always") return {};
-  InitConfig next = cfg;
-  next.wait_for_start = false;
-  double started = now_s();
-  return [=, &cg](const siginfo_t& info) mutable -> std::optional<Relaunched> {
-    if (!restart_wanted(policy, info)) return std::nullopt;
-    StateStore store(root);
-    // stop and delete mark the state before they signal, and hold the lock
-    // while they wait for us: look without the lock first.
-    if (!still_wanted(store, id)) return std::nullopt;
-    if (now_s() - started < 1.0) ::sleep(1);  // no tight loop of an init that fails at once
-    UniqueFd lock;
-    State st;
-    try {
-      lock = store.lock(id);
-      st = store.read(id);
-    } catch (const Error&) {
-      return std::nullopt;  // deleted meanwhile
-    }
-    if (st.monitor_pid != ::getpid() || st.stop_requested) return std::nullopt;
-    note(log_fd, policy == "always" ? "the server's init exited; starting it again"
-                                    : "the server rebooted; starting it again");
-    Launched l;
-    try {
-      l = launch(next, cg);
-    } catch (const std::exception& e) {
-      note(log_fd, std::string("restart failed: ") + e.what());
-      return std::nullopt;
-    }
-    started = now_s();
-    st.pid = l.pid;
-    st.pid_start = l.start_time;
-    st.status = Status::kRunning;
-    st.restarts += 1;
-    store.write(st);
-    return Relaunched{l.pidfd.release(), l.pty_master ? l.pty_master.release() : -1};
-  };
+void relaunch(const GlobalOptions& g, const std::string& id, int log_fd, int exit_code) {
+  StateStore store(g.root);
+  UniqueFd lock;
+  State st;
+  try {
+    lock = store.lock(id);
+    st = store.read(id);
+  } catch (const Error&) {
+    stay_stopped(store, id, exit_code);  // deleted meanwhile
+  }
+  if (!still_wanted(st)) stay_stopped(store, id, exit_code);
+  Relaunched r;
+  std::string program;
+  try {
+    program = monitor_program();
+    r = launch_again(g, id, store, st);
+  } catch (const std::exception& e) {
+    note(log_fd, std::string("restart failed: ") + e.what());
+    stay_stopped(store, id, exit_code);
+  }
+  note(log_fd, r.policy == "always" ? "the server's init exited; it was started again"
+                                    : "the server rebooted; it was started again");
+  st.pid = r.launched.pid;
+  st.pid_start = r.launched.start_time;
+  st.status = Status::kRunning;
+  st.restarts += 1;
+  store.write(st);
+  lock.reset();
+  const int out = r.launched.pty_master ? r.launched.pty_master.release() : r.output_read.release();
+  exec_monitor(program, store.exit_path(id), r.launched.pidfd.get(), out, log_fd,
+               relaunch_command(g, r.policy, id));
+  // No monitor: the init would run with nobody to reap it.
+  pidfd_send_signal(r.launched.pidfd.get(), SIGKILL);
+  stay_stopped(store, id, exit_code);
 }
 
 }  // namespace vsrv::runtime

@@ -272,8 +272,19 @@ TEST_CASE("reboot without the policy, and halt, stop the server", "[vserver][res
 TEST_CASE("restart: always starts an init that exits again, until stopped", "[vserver][restart]") {
   VsrvHarness h;
   std::string id = h.new_id("always");
-  h.run_detached(id, sh_spec("echo run >> /runs; sleep 0.2; exit 3", "vsrv: {restart: always}\n"));
+  h.run_detached(id, sh_spec("echo run >> /runs; sleep 1; exit 3", "vsrv: {restart: always}\n"));
+  const int monitor = h.state_file(id).at("monitorPid").get<int>();
   REQUIRE(wait_lines(upper(h, id) + "/runs", 2, 8000));
+  REQUIRE(h.wait_status(id, "running", 3000));
+  // The relaunched init is the child of the same monitor process, which is
+  // the small vsrv-monitor again (not a copy of vsrv) between restarts.
+  CHECK(h.state_file(id).at("monitorPid") == monitor);
+  const std::string init = std::to_string(h.state(id).at("pid").get<int>());
+  std::string stat = vsrv::read_file("/proc/" + init + "/stat");
+  CHECK(vsrv::split(stat.substr(stat.rfind(')') + 2), ' ').at(1) == std::to_string(monitor));
+  char exe[4096] = {};
+  REQUIRE(::readlink(("/proc/" + std::to_string(monitor) + "/exe").c_str(), exe, 4095) > 0);
+  CHECK(std::string(exe).substr(std::string(exe).rfind('/') + 1) == "vsrv-monitor");
   CHECK(h.vsrv({"stop", "-t", "1", id}).status == 0);
   int runs = lines_in(upper(h, id) + "/runs");
   sleep_ms(2500);

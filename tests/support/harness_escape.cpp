@@ -25,6 +25,10 @@ void copy_file(const std::string& from, const std::string& to) {
 EscapeLab::EscapeLab() {
   binary_ = dir() + "/vsrv";
   copy_file(VSRV_BINARY, binary_);
+  // Its monitor program sits next to it, as in the build tree.
+  const std::string build_dir =
+      std::string(VSRV_BINARY).substr(0, std::string(VSRV_BINARY).rfind('/'));
+  copy_file(build_dir + "/vsrv-monitor", dir() + "/vsrv-monitor");
   make_dirs(dir() + "/run", 0700);
   make_dirs(dir() + "/data", 0700);
 }

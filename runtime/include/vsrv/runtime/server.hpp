@@ -50,6 +50,18 @@ struct ExecRequest {
 
 void create(const GlobalOptions& g, const CreateRequest& req);
 void start(const GlobalOptions& g, const std::string& id);
+// The restart policy (vsrv.restart) at work: vsrv-monitor decides from the
+// init's exit (runtime/monitor/main.c: on-reboot restarts an init killed by
+// SIGHUP, the kernel's word for reboot(2) in its pid namespace; always
+// restarts any exit) and executes `vsrv ... relaunch ID LOG_FD CODE` in its
+// own process. Under the server's lock this launches the init again from the
+// saved spec, over the same upper layer (or disk), cgroup and addresses,
+// records its pid and one more restart, and executes vsrv-monitor for it.
+// When a stop or delete was asked meanwhile (state.stopRequested, another
+// monitor recorded, the server gone) or the launch fails, it writes
+// exit_code to the server's exit file instead. Messages go to log_fd.
+[[noreturn]] void relaunch(const GlobalOptions& g, const std::string& id, int log_fd,
+                           int exit_code);
 // Returns the process's exit code (128+signal when killed); 0 when detached.
 int run(const GlobalOptions& g, const RunRequest& req);
 int exec(const GlobalOptions& g, const ExecRequest& req);

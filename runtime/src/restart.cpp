@@ -1,6 +1,9 @@
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <optional>
 
 #include "launch.hpp"
 #include "monitor.hpp"
@@ -41,12 +44,6 @@ void note(int log_fd, const std::string& msg) {
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
   }
   ::_exit(0);
-}
-
-// Whether this process (the monitor the state names) is to start the init
-// again: no stop or delete asked.
-bool still_wanted(const State& st) {
-  return st.monitor_pid == ::getpid() && !st.stop_requested;
 }
 
 struct Relaunched {
@@ -100,16 +97,32 @@ Relaunched launch_again(const GlobalOptions& g, const std::string& id, const Sta
 }  // namespace
 
 void relaunch(const GlobalOptions& g, const std::string& id, int log_fd, int exit_code) {
+  // vsrv-monitor runs this in its own process, a child subreaper.
+  int subreaper = 0;
+  if (::prctl(PR_GET_CHILD_SUBREAPER, &subreaper) < 0 || !subreaper)
+    throw Error(ErrorKind::kUsage, "relaunch " + id + ": only a server's monitor runs this");
   StateStore store(g.root);
-  UniqueFd lock;
+  auto read = [&]() -> std::optional<State> {
+    try {
+      return store.read(id);
+    } catch (const Error&) {
+      return std::nullopt;  // deleted meanwhile: no exit to record
+    }
+  };
+  std::optional<State> seen = read();
+  if (seen && seen->monitor_pid != ::getpid())
+    throw Error(ErrorKind::kUsage, "relaunch " + id + ": only the server's monitor runs this");
+  // stop and delete mark the state before they signal, and hold the lock
+  // while they wait for us: look without the lock first.
+  if (!seen) ::_exit(0);
+  if (seen->stop_requested) stay_stopped(store, id, exit_code);
+  UniqueFd lock = store.lock(id);
   State st;
-  try {
-    lock = store.lock(id);
-    st = store.read(id);
-  } catch (const Error&) {
-    stay_stopped(store, id, exit_code);  // deleted meanwhile
-  }
-  if (!still_wanted(st)) stay_stopped(store, id, exit_code);
+  if (auto now = read(); now && now->monitor_pid == ::getpid())
+    st = *now;
+  else
+    ::_exit(0);  // deleted, or made again with a monitor of its own
+  if (st.stop_requested) stay_stopped(store, id, exit_code);
   Relaunched r;
   std::string program;
   try {

@@ -127,6 +127,15 @@ TEST_CASE("a command in the wrong state gives exit 2 and changes nothing", "[lif
     CHECK(h.status(id) == "running");
     CHECK(h.state(id).at("pid") == pid);
   }
+  // relaunch belongs to the server's monitor (restart policy): refused to
+  // anyone else, without an exit recorded for the running server.
+  Result relaunch = h.vsrv({"relaunch", id, "2", "0"});
+  CHECK(relaunch.status != 0);
+  CHECK(one_error_line(relaunch.err));
+  CHECK(relaunch.err.find("monitor") != std::string::npos);
+  CHECK_FALSE(vsrv::try_read_file(h.root() + "/" + id + "/exit").has_value());
+  CHECK(h.status(id) == "running");
+  CHECK(h.state(id).at("pid") == pid);
   // An existing id cannot be created again; the server is untouched.
   Result again = h.vsrv({"run", "-d", "--template", kTemplate, "-f", h.write_spec(kSleeper), id});
   CHECK(again.status == 2);

@@ -47,6 +47,7 @@ struct Phase {
   double mem_kib = 0;          // MemAvailable delta / N
   double pinned_kib = 0;       // unreclaimable memory delta / N (anon + kernel, no caches)
   double objects_kib = 0;      // the same with slab as objects in use, per server
+  double settled_s = 0;        // waited for the kernel's deferred frees before it
   double cgroup_kib = 0;       // charged to the servers' memory cgroups, per server
   double runtime_pss_kib = 0;  // runtime-owned processes (monitors), per server
   int runtime_procs = 0;
@@ -149,7 +150,9 @@ class Density {
     p.n = n;
     Servers set(rt);
     ::sync();
-    sleep_ms(o_.settle_ms);
+    std::cout << "; settling" << std::flush;
+    p.settled_s = wait_until_settled(120);
+    std::cout << " " << fmt(p.settled_s, 0) << " s" << std::flush;
     long long mem_before = mem_available_kib();
     long long pinned_before = pinned_kib();
     long long objects_before = unreclaimable_objects_kib();

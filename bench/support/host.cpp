@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -14,6 +15,21 @@ namespace vsrv::bench {
 std::string load_average() {
   auto f = split_ws(read_file("/proc/loadavg"));
   return f.size() >= 3 ? f[0] + " " + f[1] + " " + f[2] : "?";
+}
+
+double wait_until_settled(int max_s) {
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  const auto start = now();
+  std::string before = read_file("/proc/meminfo");
+  for (int i = 0; i < max_s; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::string after = read_file("/proc/meminfo");
+    const long long slab = field_kib(after, "SUnreclaim") - field_kib(before, "SUnreclaim");
+    const long long free = field_kib(after, "MemFree") - field_kib(before, "MemFree");
+    if (std::llabs(slab) < 512 && std::llabs(free) < 4096) break;
+    before = after;
+  }
+  return std::chrono::duration<double>(now() - start).count();
 }
 
 long long mem_available_kib() {

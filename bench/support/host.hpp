@@ -8,6 +8,14 @@ namespace vsrv::bench {
 // "0.52 0.61 0.70" from /proc/loadavg: other work on the host skews latencies.
 std::string load_average();
 
+// Waits (up to max_s seconds) until the kernel has finished freeing what an
+// earlier phase left it: network namespaces, cgroups and RCU-deferred frees
+// go on for seconds after a teardown of many servers, and a phase measured
+// meanwhile looks smaller by what they give back. Settled: SUnreclaim moved
+// by under 512 KiB and MemFree by under 4 MiB in one second. Returns the
+// seconds waited.
+double wait_until_settled(int max_s);
+
 // MemAvailable from /proc/meminfo, the median of a few readings 100 ms apart.
 long long mem_available_kib();
 // Memory no reclaim can give back: AnonPages + Shmem + SUnreclaim +

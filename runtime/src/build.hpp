@@ -29,4 +29,20 @@ Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent pare
 Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared p, Parent parent,
                      bool attached, bool force_terminal, bool reuse_data);
 
+// The init's configuration from a prepared spec, as create and a relaunch
+// (restart policy) both build it: the mount plan over the server's disk
+// (disk_fd, -1: none), the network plan, the cached seccomp program. It
+// points into p, net and st, which must outlive it.
+InitConfig init_config(const GlobalOptions& g, const std::string& id, const Prepared& p,
+                       bool no_pivot, int disk_fd, const NetPlan& net, const State& st);
+
+// The stdio of a detached init: stdin on /dev/null; its output into a pipe
+// whose read end goes to the monitor, or for a terminal a pty whose master
+// launch returns (unless a console socket takes it: to_console).
+struct DetachedStdio {
+  UniqueFd devnull;
+  Pipe output;  // empty for a terminal
+};
+DetachedStdio detached_stdio(InitConfig& cfg, bool terminal, bool to_console);
+
 }  // namespace vsrv::runtime

@@ -137,6 +137,31 @@ void kill_and_reap(pid_t pid, int pidfd) {
 
 }  // namespace
 
+InitConfig init_config(const GlobalOptions& g, const std::string& id, const Prepared& p,
+                       bool no_pivot, int disk_fd, const NetPlan& net, const State& st) {
+  InitConfig cfg;
+  cfg.spec = &p.spec;
+  cfg.net = &net;
+  cfg.state = &st;
+  cfg.plan = mount_plan(g, id, p, no_pivot, disk_fd);
+  if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
+  return cfg;
+}
+
+DetachedStdio detached_stdio(InitConfig& cfg, bool terminal, bool to_console) {
+  DetachedStdio io;
+  io.devnull.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!io.devnull) throw SysError("open /dev/null");
+  cfg.stdio.in = io.devnull.get();
+  if (terminal) {
+    cfg.send_pty_to_parent = !to_console;
+  } else {
+    io.output = Pipe::make();
+    cfg.stdio.out = cfg.stdio.err = io.output.write.get();
+  }
+  return io;
+}
+
 Built build_server(const GlobalOptions& g, const CreateRequest& req, Parent parent, bool attached,
                    bool force_terminal) {
   return build_prepared(g, req, prepare(g, req), parent, attached, force_terminal, false);
@@ -208,12 +233,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
   store.write(st);
   forward_ports(net);
 
-  InitConfig cfg;
-  cfg.spec = &p.spec;
-  cfg.net = &net;
-  cfg.state = &st;
-  cfg.plan = mount_plan(g, req.id, p, req.no_pivot, storage.disk.get());
-  if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
+  InitConfig cfg = init_config(g, req.id, p, req.no_pivot, storage.disk.get(), net, st);
   UniqueFd fifo(::open(store.fifo_path(req.id).c_str(), O_PATH | O_CLOEXEC));
   if (!fifo) throw SysError("open exec.fifo");
   cfg.fifo_fd = fifo.get();
@@ -232,16 +252,7 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
     st.pid = out.launched.pid;
     st.pid_start = out.launched.start_time;
   } else {
-    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!devnull) throw SysError("open /dev/null");
-    Pipe output;
-    cfg.stdio.in = devnull.get();
-    if (p.spec.process.terminal) {
-      cfg.send_pty_to_parent = !console;
-    } else {
-      output = Pipe::make();
-      cfg.stdio.out = cfg.stdio.err = output.write.get();
-    }
+    DetachedStdio io = detached_stdio(cfg, p.spec.process.terminal, static_cast<bool>(console));
     std::string log_path = data_dir + "/console.log";
     UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     if (!log) throw SysError("create " + log_path);
@@ -255,12 +266,12 @@ Built build_prepared(const GlobalOptions& g, const CreateRequest& req, Prepared 
       lock.reset();
       p.template_lock.reset();  // held by a running server, it would block `template rm`
       report.read.reset();
-      monitor_child(cfg, *cg, report.write.release(), std::move(output.read),
-                    output.write.release(), store.exit_path(req.id), log.release(), program,
+      monitor_child(cfg, *cg, report.write.release(), std::move(io.output.read),
+                    io.output.write.release(), store.exit_path(req.id), log.release(), program,
                     relaunch, creator);
     }
     report.write.reset();
-    output = Pipe{};
+    io.output = Pipe{};
     std::string msg;
     char buf[4096];
     for (;;) {

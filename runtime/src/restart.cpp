@@ -1,16 +1,15 @@
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <optional>
 
+#include "build.hpp"
 #include "launch.hpp"
 #include "monitor.hpp"
 #include "network.hpp"
 #include "prepare.hpp"
 #include "saved_server.hpp"
-#include "seccomp_cache.hpp"
 #include "server_idmap.hpp"
 #include "server_storage.hpp"
 #include "undo.hpp"
@@ -37,7 +36,7 @@ void note(int log_fd, const std::string& msg) {
 // for this process to do.
 [[noreturn]] void stay_stopped(const StateStore& store, const std::string& id, int code) {
   try {
-    write_file_atomic(store.exit_path(id), std::to_string(code) + "\n", 0600, false);
+    store.write_exit(id, code);
   } catch (...) {
     // The server was deleted meanwhile.
   }
@@ -64,32 +63,17 @@ Relaunched launch_again(const GlobalOptions& g, const std::string& id, const Sta
   req.no_pivot = saved->no_pivot;
   Undo keep;  // a relaunch keeps what the server holds, whatever happens
   if (p.spec.vsrv.idmap_auto) hold_id_range(g, p, st, store, true, keep);
-  keep.dismiss();
   Storage storage = make_storage(g, req, p, true, keep);
   keep.dismiss();
   NetPlan net = replan_network(g, p.spec, st.net);
 
-  InitConfig cfg;
-  cfg.spec = &p.spec;
-  cfg.net = &net;
-  cfg.state = &st;
-  cfg.plan = mount_plan(g, id, p, saved->no_pivot, storage.disk.get());
-  if (p.spec.linux.seccomp) cfg.seccomp = cached_seccomp(g.root, *p.spec.linux.seccomp);
+  InitConfig cfg = init_config(g, id, p, saved->no_pivot, storage.disk.get(), net, st);
   cfg.wait_for_start = false;
-  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!devnull) throw SysError("open /dev/null");
-  cfg.stdio.in = devnull.get();
-  Pipe output;
-  if (p.spec.process.terminal) {
-    cfg.send_pty_to_parent = true;
-  } else {
-    output = Pipe::make();
-    cfg.stdio.out = cfg.stdio.err = output.write.get();
-  }
+  DetachedStdio io = detached_stdio(cfg, p.spec.process.terminal, false);
   auto cg = cgroups::Cgroup::load(st.cgroup_dirs);
   Relaunched out;
   out.launched = launch(cfg, *cg);
-  out.output_read = std::move(output.read);
+  out.output_read = std::move(io.output.read);
   out.policy = p.spec.vsrv.restart;
   return out;
 }
